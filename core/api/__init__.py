@@ -1,0 +1,71 @@
+"""API conventions shared by the kernel and every plugin.
+
+- errors: one JSON shape for every error (core.api.errors)
+- ``api_view``: a view_config for JSON views that validates the body and query
+  with marshmallow schemas (``request.validated``, ``request.validated_query``),
+  dumps the answer with its response schema and documents it in OpenAPI
+- every view of a plugin answers 404 while the plugin is not enabled
+- a request id on every request and every error; over-large bodies refused (413)
+"""
+import datetime as dt
+import decimal
+import uuid
+
+from pyramid.renderers import JSON
+from pyramid.view import view_config
+
+from .derivers import plugin_gate, schema_view
+from .errors import APIError, NotFound  # noqa: F401  (re-exported for plugins)
+
+API_PREFIX = "/api/v1"
+
+
+class api_view(view_config):
+    """``@api_view(route_name=..., request_method=..., body_schema=..., query_schema=...,
+    response_schema=..., status=201, summary=..., permission=...)``"""
+
+    def __init__(self, **settings):
+        settings.setdefault("renderer", "json")
+        super().__init__(**settings)
+
+
+def _json_renderer():
+    renderer = JSON()
+    renderer.add_adapter(decimal.Decimal, lambda value, request: str(value))
+    renderer.add_adapter(dt.datetime, lambda value, request: value.isoformat())
+    renderer.add_adapter(dt.date, lambda value, request: value.isoformat())
+    renderer.add_adapter(uuid.UUID, lambda value, request: str(value))
+    return renderer
+
+
+def request_id_tween_factory(handler, registry):
+    max_body = int(registry.settings.get("emporium.api.max_body_bytes", 1024 * 1024))
+
+    def request_id_tween(request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request.request_id = (
+            incoming if 8 <= len(incoming) <= 64 and incoming.isascii() and incoming.isprintable()
+            else uuid.uuid4().hex
+        )
+        length = request.content_length
+        if length is not None and length > max_body:
+            from .errors import json_error
+
+            return json_error(request, 413, "payload_too_large",
+                              f"The request body is larger than {max_body} bytes.")
+        response = handler(request)
+        response.headers["X-Request-ID"] = request.request_id
+        return response
+
+    return request_id_tween
+
+
+def includeme(config):
+    config.add_renderer("json", _json_renderer())
+    config.include(".errors")
+    # over pyramid_tm, so a refused body never opens a transaction
+    config.add_tween("core.api.request_id_tween_factory", over="pyramid_tm.tm_tween_factory")
+    config.add_view_deriver(plugin_gate, under="INGRESS", over="secured_view")
+    config.add_view_deriver(schema_view)
+    config.registry["api_operations"] = []
+    config.include(".views")

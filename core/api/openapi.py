@@ -1,0 +1,113 @@
+"""The OpenAPI 3 document, generated from the views' marshmallow schemas.
+
+Only routes of the kernel and of enabled plugins are listed; the document is built
+once per plugin-state revision.
+"""
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+from .schemas import ErrorSchema
+
+PATTERN_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+PUBLIC_PERMISSIONS = {None, NO_PERMISSION_REQUIRED}
+
+ERROR_RESPONSES = {
+    "400": "Bad input: the fields that are wrong are in error.fields",
+    "401": "Authentication is required",
+    "403": "Not allowed",
+    "404": "Not found, or the plugin is not enabled",
+    "409": "Conflict with the current state",
+    "422": "A business rule refused the request",
+}
+
+
+def _schema_name(schema):
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema") or cls.__name__
+    parts = cls.__module__.split(".")
+    if parts[0] == "plugins" and len(parts) > 1:
+        return parts[1].title().replace("_", "") + name
+    return name
+
+
+def build_document(registry, request):
+    settings = registry.settings
+    spec = APISpec(
+        title=settings.get("emporium.api.title", "Emporium API"),
+        version=settings.get("emporium.api.version", "1"),
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        info={"description": "The REST API of this Emporium installation: the kernel and "
+                             "its enabled plugins."},
+        servers=[{"url": request.application_url}],
+    )
+    spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    spec.components.schema("Error", schema=ErrorSchema)
+    plugins = registry["plugins"]
+    enabled = request.plugins.enabled
+    introspector = registry.introspector
+    paths = {}
+    for op in registry["api_operations"]:
+        owner = plugins.owner_of_package(op["package"])
+        if owner is not None and owner not in enabled:
+            continue
+        route = introspector.get("routes", op["route_name"])
+        if route is None:
+            continue
+        methods = op["request_method"] or ("GET",)
+        if isinstance(methods, str):
+            methods = (methods,)
+        path = PATTERN_PARAM.sub(r"{\1}", route["pattern"])
+        for method in methods:
+            if method == "HEAD":
+                continue
+            paths.setdefault(path, {})[method.lower()] = _operation(op, path, owner or "kernel")
+    for path in sorted(paths):
+        spec.path(path=path, operations=paths[path])
+    return spec.to_dict()
+
+
+def _operation(op, path, owner):
+    status = str(op.get("status") or 200)
+    operation = {
+        "operationId": op["route_name"] + "." + (op["request_method"] or "GET").lower()
+        if isinstance(op["request_method"], str) else op["route_name"],
+        "tags": list(op.get("tags") or [owner]),
+        "summary": op.get("summary") or op["route_name"],
+        "responses": {},
+    }
+    if op.get("description"):
+        operation["description"] = op["description"]
+    parameters = [
+        {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+        for name in PATTERN_PARAM.findall(path)
+    ]
+    if op.get("query_schema") is not None:
+        parameters.append({"in": "query", "schema": op["query_schema"]})
+    if parameters:
+        operation["parameters"] = parameters
+    if op.get("body_schema") is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": op["body_schema"]}},
+        }
+    if status == "204":
+        operation["responses"][status] = {"description": "No content"}
+    else:
+        body = {"description": "Success"}
+        if op.get("response_schema") is not None:
+            body["content"] = {"application/json": {"schema": op["response_schema"]}}
+        operation["responses"][status] = body
+    for code, description in ERROR_RESPONSES.items():
+        operation["responses"][code] = {
+            "description": description,
+            "content": {"application/json": {"schema": "Error"}},
+        }
+    if op.get("permission") not in PUBLIC_PERMISSIONS:
+        operation["security"] = [{"bearerAuth": []}]
+    return operation

@@ -1,0 +1,21 @@
+"""Composing the application: the ordered list of what the kernel includes."""
+from pyramid.config import Configurator
+
+from core.settings import resolve
+
+
+def configure(settings):
+    settings = resolve(settings)
+    config = Configurator(settings=settings)
+    # 1. the database: pyramid_tm (one transaction per request), pyramid_retry
+    #    (replay on serialization failures and deadlocks) and request.dbsession
+    config.include("core.db")
+    # 2. who is asking: JWT bearer tokens and the permission rules
+    config.include("core.security")
+    # 3. API conventions: JSON errors, schema-validated views, request ids, OpenAPI;
+    #    before the plugins, whose views are wrapped by its view derivers
+    config.include("core.api")
+    # 4. the plugin manager, which includes every loaded plugin's includeme
+    #    (under /api/v1) and then calls the `configure` hook
+    config.include("core.plugins")
+    return config

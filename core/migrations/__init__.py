@@ -1,0 +1,56 @@
+"""Alembic, driven from code: the kernel's branch plus one branch per plugin.
+
+Every branch shares one version table (``core_alembic_version``) holding one head
+per branch. Revisions run on the caller's connection inside the caller's
+transaction, so a lifecycle operation and its migrations commit or roll back
+together.
+"""
+import pathlib
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+HERE = pathlib.Path(__file__).parent
+KERNEL_BRANCH = "kernel"
+VERSION_TABLE = "core_alembic_version"
+
+
+def alembic_config(plugins, connection=None, url=None):
+    """An Alembic Config knowing the kernel's and every given plugin's revisions."""
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    locations = [str(HERE / "versions")]
+    locations += [str(p.migrations_dir) for p in plugins if p.migrations_dir is not None]
+    config.set_main_option("version_locations", " ".join(locations))
+    config.set_main_option("path_separator", "space")
+    if url:
+        config.set_main_option("sqlalchemy.url", url)
+    config.attributes["connection"] = connection
+    config.attributes["plugins"] = {p.name: p for p in plugins}
+    return config
+
+
+def upgrade(config, target):
+    command.upgrade(config, target)
+
+
+def downgrade(config, target):
+    command.downgrade(config, target)
+
+
+def current_heads(connection):
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return set(context.get_current_heads())
+
+
+def branch_revisions(config, branch):
+    """The revision ids of one branch, oldest first; empty if it has none."""
+    script = ScriptDirectory.from_config(config)
+    try:
+        revisions = list(script.iterate_revisions(f"{branch}@head", "base"))
+    except Exception:  # an unknown branch label
+        return []
+    return [rev.revision for rev in reversed(revisions)]
+
