@@ -107,13 +107,11 @@ def includeme(config):
     config.include("pyramid_retry")
 
     engine = get_engine(settings)
-    session_factory = get_session_factory(engine)
-    config.registry["dbsession_factory"] = session_factory
+    config.registry["dbsession_factory"] = get_session_factory(engine)
     config.registry["db_engine"] = engine
 
     def dbsession(request):
-        # tm.active is set by pyramid_tm; outside a request (scripts, tests that
-        # build a request by hand) fall back to the request's own manager.
-        return get_tm_session(session_factory, request.tm, request=request)
+        # looked up per request so that tests can bind sessions to their transaction
+        return get_tm_session(request.registry["dbsession_factory"], request.tm, request=request)
 
     config.add_request_method(dbsession, reify=True)

@@ -52,5 +52,6 @@ def branch_revisions(config, branch):
         revisions = list(script.iterate_revisions(f"{branch}@head", "base"))
     except Exception:  # an unknown branch label
         return []
-    return [rev.revision for rev in reversed(revisions)]
+    # depends_on pulls in other branches' revisions: keep this branch's own
+    return [rev.revision for rev in reversed(revisions) if branch in rev.branch_labels]
 

@@ -136,10 +136,18 @@ def load_plugin(name, module, distribution=None):
     includeme = getattr(module, "includeme", None)
     if includeme is not None and not callable(includeme):
         raise ManifestError("includeme is not callable")
-    hooks = None
-    try:
-        hooks = importlib.import_module(module.__name__ + ".hooks")
-    except ModuleNotFoundError as exc:
-        if exc.name != module.__name__ + ".hooks":
-            raise
+    # the models join the shared metadata now, so that foreign keys between
+    # plugins resolve and a plan can name the plugin's tables
+    _import_optional(module, "models")
+    hooks = _import_optional(module, "hooks")
     return Plugin(manifest=manifest, module=module, distribution=distribution, hooks=hooks)
+
+
+def _import_optional(package, name):
+    dotted = f"{package.__name__}.{name}"
+    try:
+        return importlib.import_module(dotted)
+    except ModuleNotFoundError as exc:
+        if exc.name != dotted:
+            raise
+        return None

@@ -256,3 +256,10 @@ class RequestPlugins:
 
     def settings(self, name):
         return self.registry.plugin_settings(name, self.snapshot)
+
+    def extend(self, kind, obj, data, request=None):
+        """``data`` with the fields enabled plugins add through the ``serialize`` hook."""
+        for extra in self.hook.serialize(kind=kind, obj=obj, data=data, request=request):
+            for key, value in extra.items():
+                data.setdefault(key, value)
+        return data
