@@ -66,6 +66,7 @@ def includeme(config):
     # over pyramid_tm, so a refused body never opens a transaction
     config.add_tween("core.api.request_id_tween_factory", over="pyramid_tm.tm_tween_factory")
     config.add_view_deriver(plugin_gate, under="INGRESS", over="secured_view")
-    config.add_view_deriver(schema_view)
+    # under the renderer: the wrapped view returns data, not yet a Response
+    config.add_view_deriver(schema_view, under="rendered_view", over="mapped_view")
     config.registry["api_operations"] = []
     config.include(".views")

@@ -11,7 +11,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .schemas import ErrorSchema
 
-PATTERN_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+PATTERN_PARAM = re.compile(r"\{(\w+)(?::([^}]*))?\}")
 PUBLIC_PERMISSIONS = {None, NO_PERMISSION_REQUIRED}
 
 ERROR_RESPONSES = {
@@ -62,17 +62,25 @@ def build_document(registry, request):
         methods = op["request_method"] or ("GET",)
         if isinstance(methods, str):
             methods = (methods,)
-        path = PATTERN_PARAM.sub(r"{\1}", route["pattern"])
+        pattern = "/" + route["pattern"].lstrip("/")
+        path = PATTERN_PARAM.sub(r"{\1}", pattern)
         for method in methods:
             if method == "HEAD":
                 continue
-            paths.setdefault(path, {})[method.lower()] = _operation(op, path, owner or "kernel")
+            paths.setdefault(path, {})[method.lower()] = _operation(op, pattern, owner or "kernel")
     for path in sorted(paths):
         spec.path(path=path, operations=paths[path])
     return spec.to_dict()
 
 
-def _operation(op, path, owner):
+def _path_parameter(name, regex):
+    schema = {"type": "string"}
+    if regex and re.fullmatch(r"\w+(\|\w+)*", regex):
+        schema["enum"] = regex.split("|")
+    return {"in": "path", "name": name, "required": True, "schema": schema}
+
+
+def _operation(op, pattern, owner):
     status = str(op.get("status") or 200)
     operation = {
         "operationId": op["route_name"] + "." + (op["request_method"] or "GET").lower()
@@ -83,10 +91,7 @@ def _operation(op, path, owner):
     }
     if op.get("description"):
         operation["description"] = op["description"]
-    parameters = [
-        {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
-        for name in PATTERN_PARAM.findall(path)
-    ]
+    parameters = [_path_parameter(name, regex) for name, regex in PATTERN_PARAM.findall(pattern)]
     if op.get("query_schema") is not None:
         parameters.append({"in": "query", "schema": op["query_schema"]})
     if parameters:

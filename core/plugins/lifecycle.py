@@ -118,7 +118,7 @@ class Lifecycle:
                 f"{'depends' if len(needing) == 1 else 'depend'} on it. Disable "
                 f"{'it' if len(needing) == 1 else 'them'} first, or ask for a cascade.",
                 code="plugin_has_dependents", extra={"dependents": needing})
-        return [Step(p, "disable", ENABLED, DISABLED) for p in reversed(needing + [name])]
+        return [Step(p, "disable", ENABLED, DISABLED) for p in reversed([name] + needing)]
 
     def _plan_uninstall(self, name, snapshot, cascade, purge):
         installed = [d for d in dependents(self.registry.depends, name)
