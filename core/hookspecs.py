@@ -11,9 +11,9 @@ A plugin implements hooks in its ``hooks.py`` with ``@hookimpl``::
 Only the hooks of *enabled* plugins are called (the kernel filters them per
 request); a plugin never needs to check whether it is enabled.
 
-Order: implementations run in dependency order (a plugin's hook runs after the
-hooks of the plugins it depends on), plugins that do not depend on each other in
-alphabetical order of their names. ``@hookimpl(tryfirst=True)`` and
+Order: implementations run in the order ``emporium plugins list`` shows: a
+plugin's hook runs after the hooks of every plugin it depends on, and otherwise
+by name, the same in every process. ``@hookimpl(tryfirst=True)`` and
 ``@hookimpl(trylast=True)`` move one implementation to the front or the back;
 ``@hookimpl(wrapper=True)`` wraps all the others (see pluggy). Hooks marked
 "first result" stop at the first implementation that returns something other
@@ -34,6 +34,9 @@ hookspec = pluggy.HookspecMarker("emporium")
 @hookspec
 def configure(config):
     """Add to the Pyramid configuration after every plugin's ``includeme`` ran.
+
+    ``checkout``: the Checkout; ``checkout.lines`` are priced, ``checkout.coupon_codes``
+    holds the codes the client sent.
 
     When: once per process at start-up, for every loaded plugin (enabled or not,
     since routes exist in every process and answer 404 while their plugin is
@@ -70,6 +73,7 @@ def upgrade(dbsession, from_version, to_version):
     When: on the plugin being upgraded only, by ``emporium db upgrade`` or
     ``emporium init``, after its migrations ran to head, in the same transaction.
 
+    ``dbsession``: the SQLAlchemy session of the operation.
     ``from_version``: the version recorded when it was installed or last upgraded.
     ``to_version``: the version of the code now running.
 
@@ -84,6 +88,7 @@ def uninstall(dbsession, purge):
     When: on the plugin being uninstalled only, before its tables are dropped
     (``purge`` true) or kept (``purge`` false), inside the uninstall transaction.
 
+    ``dbsession``: the SQLAlchemy session of the operation.
     ``purge``: true when the merchant asked to delete the plugin's data.
 
     Returns: nothing.
@@ -99,6 +104,7 @@ def plugin_state_changed(name, old_state, new_state, dbsession):
 
     ``name``: the plugin whose state changed.
     ``old_state``, ``new_state``: one of ``available``, ``enabled``, ``disabled``.
+    ``dbsession``: the SQLAlchemy session of the operation.
 
     Returns: nothing.
     """
@@ -111,6 +117,8 @@ def demo_data(dbsession):
     When: on each enabled plugin, one plugin at a time in dependency order (so the
     catalog's products exist before the cart's demo carts). It must be safe to run
     twice: look before inserting.
+
+    ``dbsession``: the SQLAlchemy session to add the demo rows to.
 
     Returns: nothing.
     """
@@ -176,6 +184,9 @@ def user_logged_in(user, request):
 def checkout_validate(checkout):
     """Check that the checkout can go ahead (phase 1).
 
+    ``checkout``: the Checkout; read ``checkout.cart``, ``checkout.user`` and
+    ``checkout.request``.
+
     When: first, for every quote and every order placement.
 
     Returns: a list of errors, each ``{"code": str, "message": str}`` with an
@@ -187,6 +198,8 @@ def checkout_validate(checkout):
 @hookspec(firstresult=True)
 def checkout_price_lines(checkout):
     """Price the cart's lines from the catalog, never from the client (phase 2).
+
+    ``checkout``: the Checkout; ``checkout.cart`` holds the items to price.
 
     First result: the first plugin that answers prices the lines.
 
@@ -214,6 +227,9 @@ def checkout_discounts(checkout):
 def checkout_shipping_options(checkout):
     """Offer ways to ship the order to ``checkout.address`` (phase 4).
 
+    ``checkout``: the Checkout; ``checkout.address`` may be ``None`` (then say so in
+    ``checkout_validate`` rather than here).
+
     Returns: a list of options, each ``{"code": str, "name": str, "price": Money,
     "min_days": int, "max_days": int}``, or ``None``. The lists are concatenated;
     ``checkout.shipping_method`` picks one of them by code.
@@ -224,6 +240,9 @@ def checkout_shipping_options(checkout):
 def checkout_tax(checkout):
     """Compute the tax on the discounted lines and the shipping (phase 5).
 
+    ``checkout``: the Checkout; ``checkout.lines``, ``checkout.discounts`` and
+    ``checkout.shipping`` are final.
+
     Returns: a list of tax lines ``{"source": str, "name": str, "rate": Decimal,
     "amount": Money}``, or ``None``. The amounts are added up.
     """
@@ -232,6 +251,9 @@ def checkout_tax(checkout):
 @hookspec
 def checkout_tenders(checkout):
     """Pay part of the total with stored value: gift cards, store credit, points (phase 6).
+
+    ``checkout``: the Checkout; ``checkout.gift_card_codes`` and
+    ``checkout.loyalty_points`` hold what the client asked to use.
 
     When: last, once the total is known; ``checkout.amount_due`` is what is left
     after the tenders of plugins that ran earlier.
@@ -244,6 +266,9 @@ def checkout_tenders(checkout):
 @hookspec
 def order_placed(order, checkout, dbsession):
     """Record what the order uses, in the same transaction that creates it (phase 7).
+
+    ``order``: the new order (with its lines). ``checkout``: the Checkout it was
+    placed from. ``dbsession``: the session of the placing transaction.
 
     When: after the order and its lines are written and the stock is reserved,
     before the transaction commits. A plugin records its redemptions here (coupon
@@ -273,6 +298,9 @@ def payment_providers():
 def order_status_changed(order, old_status, new_status, dbsession):
     """An order moved from one status to another (phase 9).
 
+    ``order``: the order. ``old_status``, ``new_status``: its status before and
+    after. ``dbsession``: the session of the transaction making the change.
+
     When: inside the transaction that changes the status: paid (``processing``),
     ``shipped``, ``delivered``, ``cancelled``, ``failed``, ``returned``,
     ``refunded``. Plugins complete or reverse what they did: restock, release a
@@ -285,6 +313,8 @@ def order_status_changed(order, old_status, new_status, dbsession):
 @hookspec
 def order_refunded(order, amount, dbsession):
     """Money was given back on an order, in full or in part (phase 9).
+
+    ``order``: the order. ``dbsession``: the session of the refund transaction.
 
     ``amount``: the Money refunded by this refund. When: inside the refund
     transaction, after the payment provider accepted it; plugins reverse in

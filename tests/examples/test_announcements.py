@@ -7,6 +7,7 @@ and purged exactly like a built-in one. They need the distribution installed
 """
 import datetime as dt
 import importlib.metadata
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -157,28 +158,36 @@ def test_migration_matches_the_model(testapp, staff, db_connection):
 def test_create_list_and_delete(testapp, staff):
     require_distribution()
     install(testapp, staff)
-    created = publish(testapp, staff, "Older", utc(hours=-2)).json
-    assert created["title"] == "Older" and created["body"] == "Older body"
-    assert created["ends_at"] is None and isinstance(created["id"], int)
-    ending = publish(testapp, staff, "Ending soon", utc(hours=-1), utc(hours=1)).json
-    assert ending["ends_at"] == utc(hours=1).isoformat() or ending["ends_at"].endswith("+00:00")
-    publish(testapp, staff, "Future", utc(hours=1))
-    publish(testapp, staff, "Expired", utc(hours=-3), utc(hours=-1))
+    now = utc()
+    hour = dt.timedelta(hours=1)
+    created = publish(testapp, staff, "Older", now - 2 * hour).json
+    assert created == {"id": created["id"], "title": "Older", "body": "Older body",
+                       "starts_at": (now - 2 * hour).isoformat(), "ends_at": None,
+                       "created_at": created["created_at"]}
+    assert created["created_at"].endswith("+00:00")
+    ending = publish(testapp, staff, "Ending soon", now - hour, now + hour).json
+    assert ending["ends_at"] == (now + hour).isoformat()
+    publish(testapp, staff, "Future", now + hour)
+    publish(testapp, staff, "Expired", now - 3 * hour, now - hour)
 
     # active only, newest first
     assert titles(testapp) == ["Welcome", "Ending soon", "Older"]
     # at most max_shown (3 by default)
-    publish(testapp, staff, "Recent", utc(minutes=-30))
+    publish(testapp, staff, "Recent", now - hour / 2)
     assert titles(testapp) == ["Welcome", "Recent", "Ending soon"]
 
-    testapp.delete(f"{LIST}/{ending['id']}", headers=staff.headers, status=204)
+    deleted = testapp.delete(f"{LIST}/{ending['id']}", headers=staff.headers, status=204)
+    assert deleted.body == b""
     assert titles(testapp) == ["Welcome", "Recent", "Older"]
-    missing = testapp.delete(f"{LIST}/{ending['id']}", headers=staff.headers, status=404)
-    assert_error(missing, 404, "announcement_not_found")
-    for path in ("99999999999999999999", "abc", "-1", "0"):
-        assert_error(testapp.delete(f"{LIST}/{path}", headers=staff.headers, status=404),
-                     404, "announcement_not_found" if path == "99999999999999999999" or
-                     path == "0" else "not_found")
+    for missing in (ending["id"], 0, 99999999999999999999):
+        response = testapp.delete(f"{LIST}/{missing}", headers=staff.headers, status=404)
+        assert_error(response, 404, "announcement_not_found")
+    for not_an_id in ("abc", "-1"):
+        response = testapp.delete(f"{LIST}/{not_an_id}", headers=staff.headers, status=404)
+        assert_error(response, 404, "not_found")
+    wrong_method = testapp.get(f"{LIST}/{created['id']}", status=405)
+    assert_error(wrong_method, 405, "method_not_allowed")
+    assert wrong_method.headers["Allow"] == "DELETE"
 
 
 def test_times_are_utc(testapp, staff):
@@ -328,8 +337,6 @@ def test_cli_installs_it_as_the_readme_says(make_database, tmp_path, capsys):
         return capsys.readouterr().out
 
     emporium("init")
-    import json
-
     listed = {item["name"]: item for item in json.loads(emporium("--json", "plugins", "list"))}
     assert (listed[NAME]["state"], listed[NAME]["distribution"]) == ("available", DISTRIBUTION)
     assert "Done: install announcements" in emporium("plugins", "install", NAME)

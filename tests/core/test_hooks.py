@@ -1,0 +1,63 @@
+"""The hook reference stays complete, and hooks run in their documented order."""
+import inspect
+import pathlib
+import re
+
+from core import hookspecs
+from core.plugins import hookdoc, hookimpl
+
+DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_hook_reference_is_generated_from_the_hookspecs():
+    assert (DOCS / "hooks.md").read_text() == hookdoc.render(), (
+        "docs/hooks.md is stale: run `python -m core.plugins.hookdoc > docs/hooks.md`")
+
+
+def test_every_hook_and_argument_is_documented():
+    text = (DOCS / "hooks.md").read_text()
+    sections = dict(re.findall(r"^## `(\w+)`\n(.*?)(?=^## |\Z)", text, re.S | re.M))
+    specs = [name for name, fn in vars(hookspecs).items() if hasattr(fn, "emporium_spec")]
+    assert len(specs) >= 15
+    for name in specs:
+        assert name in sections, f"hook {name} is missing from docs/hooks.md"
+        doc = inspect.getdoc(getattr(hookspecs, name))
+        for argument in inspect.signature(getattr(hookspecs, name)).parameters:
+            assert f"`{argument}`" in sections[name], f"{name}({argument}) is not documented"
+            assert argument in doc, f"the docstring of {name} does not explain {argument}"
+
+
+def test_the_checkout_protocol_is_complete():
+    names = {name for name, fn in vars(hookspecs).items() if hasattr(fn, "emporium_spec")}
+    assert {"checkout_validate", "checkout_price_lines", "checkout_discounts",
+            "checkout_shipping_options", "checkout_tax", "checkout_tenders", "order_placed",
+            "order_status_changed", "order_refunded", "payment_providers"} <= names
+    assert {"configure", "install", "uninstall", "serialize", "user_logged_in"} <= names
+
+
+class Probe:
+    """A plugin registered for one test only, as pytest and datasette do."""
+
+    def __init__(self):
+        self.calls = []
+
+    @hookimpl(trylast=True)
+    def serialize(self, kind, obj, data):
+        self.calls.append((kind, dict(data)))
+        return {"probe": True}
+
+
+def test_a_plugin_registered_for_one_test_runs_last_with_trylast(testapp, staff, registry):
+    testapp.post_json("/api/v1/admin/plugins/gamma/install", {}, headers=staff.headers)
+    pm = registry["plugins"].pm
+    probe = Probe()
+    pm.register(probe, name="probe")
+    try:
+        item = testapp.get("/api/v1/alpha/items").json["items"][0]
+    finally:
+        pm.unregister(probe)
+    assert item["probe"] is True
+    assert list(item) == ["id", "name", "beta_seen", "gamma_seen", "probe"]
+    assert probe.calls == [("alpha.item", {"id": item["id"], "name": item["name"]})]
+    item = testapp.get("/api/v1/alpha/items").json["items"][0]
+    assert "probe" not in item
