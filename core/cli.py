@@ -127,6 +127,8 @@ def cmd_db(ctx, args):
 
     from core import migrations
 
+    if args.action == "revision":
+        return _new_revision(ctx, args)
     if args.action == "upgrade":
         with ctx.session() as (dbsession, manager):
             steps = ctx.lifecycle(dbsession, manager).upgrade_all()
@@ -140,6 +142,31 @@ def cmd_db(ctx, args):
             emit(args, {"heads": heads}, "\n".join(heads) or "Nothing applied yet; run `emporium init`.")
         else:
             command.history(config, verbose=args.verbose if hasattr(args, "verbose") else False)
+
+
+def _new_revision(ctx, args):
+    import pathlib
+
+    from core import migrations
+
+    if not args.plugin or not args.message:
+        raise CommandError("db revision needs --plugin NAME (or kernel) and -m MESSAGE")
+    if args.plugin == migrations.KERNEL_BRANCH:
+        version_path = migrations.HERE / "versions"
+    else:
+        plugin = ctx.plugins.get(args.plugin)
+        if plugin is None:
+            raise CommandError(f"there is no loaded plugin named {args.plugin!r}")
+        version_path = pathlib.Path(plugin.module.__file__).parent / "migrations"
+        version_path.mkdir(exist_ok=True)
+    with ctx.registry["db_engine"].begin() as connection:
+        config = migrations.alembic_config(list(ctx.plugins.plugins.values()), connection)
+        config.set_main_option("version_locations", config.get_main_option(
+            "version_locations") + f" {version_path}")
+        script = migrations.new_revision(config, args.plugin, args.message, args.autogenerate,
+                                         version_path)
+    emit(args, {"revision": script.revision, "path": script.path},
+         f"Wrote {script.path}")
 
 
 def cmd_plugins(ctx, args):
@@ -235,7 +262,11 @@ def build_parser():
     init.set_defaults(func=cmd_init)
 
     db = sub.add_parser("db", help="database migrations")
-    db.add_argument("action", choices=["upgrade", "current", "history"])
+    db.add_argument("action", choices=["upgrade", "current", "history", "revision"])
+    db.add_argument("--plugin", help="revision: the plugin (or kernel) whose branch gets it")
+    db.add_argument("-m", "--message", help="revision: what it changes")
+    db.add_argument("--autogenerate", action="store_true",
+                    help="revision: compare the plugin's models with the database")
     db.set_defaults(func=cmd_db)
 
     plugins = sub.add_parser("plugins", help="list and manage plugins")

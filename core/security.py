@@ -3,7 +3,10 @@
 An access token is a short-lived JWT (HS256, signed with ``emporium.jwt_secret``)
 carrying the user id and roles, so identifying a request costs no database query.
 Permissions are strings such as ``catalog.manage``; the ``staff`` role holds every
-permission, a signed-in customer holds ``authenticated``.
+permission, a signed-in customer holds ``authenticated`` and whatever a plugin
+granted the ``customer`` role with ``config.declare_permission``. An undeclared
+permission is staff-only. Refresh tokens, login protection and the account
+endpoints live in ``core.accounts``.
 """
 import dataclasses
 import datetime as dt
@@ -12,11 +15,12 @@ import logging
 import argon2
 import jwt
 import sqlalchemy as sa
-from pyramid.security import Allowed, Denied
+from pyramid.exceptions import ConfigurationError
 from pyramid.httpexceptions import HTTPForbidden
-from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.security import NO_PERMISSION_REQUIRED, Allowed, Denied
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.api.errors import NotFound, Unauthorized
 from core.db import Base, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
@@ -25,7 +29,8 @@ CUSTOMER, STAFF = "customer", "staff"
 ROLES = (CUSTOMER, STAFF)
 AUTHENTICATED = "authenticated"
 JWT_ALGORITHM = "HS256"
-DEFAULT_ACCESS_TTL = 900
+DEFAULT_ACCESS_TTL = 900  # 15 minutes: the longest a deactivated user keeps access
+DEFAULT_REFRESH_TTL = 30 * 24 * 3600
 
 _hasher = argon2.PasswordHasher()
 
@@ -42,6 +47,7 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     def set_password(self, password):
         self.password_hash = hash_password(password)
@@ -59,6 +65,7 @@ class User(Base):
     def as_dict(self):
         return {"id": self.id, "email": self.email, "name": self.name,
                 "roles": list(self.roles or []), "is_active": self.is_active,
+                "email_verified": self.email_verified_at is not None,
                 "created_at": self.created_at}
 
 
@@ -83,6 +90,22 @@ def validate_password(password, email=""):
 
 def hash_password(password):
     return _hasher.hash(password)
+
+
+_dummy_hash = None
+
+
+def spend_password_check_time(password):
+    """Verify ``password`` against a throw-away hash, so that a login for an unknown
+    e-mail takes as long as one for a known e-mail (no account enumeration by timing)."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not a real password, only spends time")
+    try:
+        _hasher.verify(_dummy_hash, password)
+    except argon2.exceptions.VerificationError:
+        pass
+    return False
 
 
 def create_user(dbsession, email, password, name="", staff=False):
@@ -110,9 +133,31 @@ class Identity:
         return STAFF in self.roles
 
 
+def _seconds_setting(settings, name, default):
+    raw = settings.get(name, default)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = 0
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be a whole number of seconds above 0, not {raw!r}")
+    return value
+
+
+def access_token_ttl(settings):
+    """``emporium.access_token_ttl``: seconds an access token is accepted (default 900)."""
+    return _seconds_setting(settings, "emporium.access_token_ttl", DEFAULT_ACCESS_TTL)
+
+
+def refresh_token_ttl(settings):
+    """``emporium.refresh_token_ttl``: seconds a refresh token may wait for its use
+    (default 30 days); each refresh hands out a new one with a fresh lifetime."""
+    return _seconds_setting(settings, "emporium.refresh_token_ttl", DEFAULT_REFRESH_TTL)
+
+
 def issue_access_token(settings, user, ttl=None):
     now = dt.datetime.now(dt.timezone.utc)
-    ttl = int(ttl or settings.get("emporium.access_token_ttl", DEFAULT_ACCESS_TTL))
+    ttl = int(ttl or access_token_ttl(settings))
     claims = {"sub": str(user.id), "roles": list(user.roles or []), "typ": "access",
               "iat": now, "exp": now + dt.timedelta(seconds=ttl)}
     return jwt.encode(claims, signing_key(settings), algorithm=JWT_ALGORITHM), ttl
@@ -128,16 +173,101 @@ def signing_key(settings):
 def read_access_token(settings, token):
     """The Identity a token proves, or None for a bad, expired or forged one."""
     try:
+        # the algorithm list is fixed: a token saying "alg": "none" or RS256 is refused
         claims = jwt.decode(token, signing_key(settings), algorithms=[JWT_ALGORITHM],
-                            options={"require": ["exp", "sub"]})
+                            options={"require": ["exp", "iat", "sub"]})
     except jwt.PyJWTError:
         return None
     if claims.get("typ") != "access":
         return None
+    roles = claims.get("roles") or ()
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        return None
     try:
-        return Identity(id=int(claims["sub"]), roles=tuple(claims.get("roles") or ()))
+        return Identity(id=int(claims["sub"]), roles=tuple(roles))
     except (TypeError, ValueError):
         return None
+
+
+# --- permissions ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Permission:
+    name: str
+    description: str
+    roles: tuple  # roles besides staff that hold it
+
+
+def _permission_owner(config):
+    package = config.package_name
+    if package == "core" or package.startswith("core."):
+        return "core"
+    plugins = config.registry.get("plugins")
+    return plugins.owner_of_package(package) if plugins is not None else None
+
+
+def declare_permission(config, name, description, roles=()):
+    """``config.declare_permission("catalog.manage", "Edit products", roles=())``.
+
+    The name starts with its owner (``core.`` or ``<plugin>.``). Staff holds every
+    permission anyway; ``roles`` grants it to other roles too (``("customer",)``).
+    Declaring the same name twice is a configuration conflict.
+    """
+    roles = tuple(roles)
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown:
+        raise ConfigurationError(f"permission {name}: unknown roles {unknown} (known: {ROLES})")
+    owner = _permission_owner(config)
+    if owner is not None and not name.startswith(owner + "."):
+        raise ConfigurationError(f"permission {name!r} must start with {owner + '.'!r}, "
+                                 "the name of its owner")
+    permission = Permission(name, description, roles)
+
+    def register():
+        config.registry["permissions"][name] = permission
+
+    intr = config.introspectable("emporium permissions", name, name, "emporium permission")
+    intr["description"] = description
+    intr["roles"] = roles
+    config.action(("emporium.permission", name), register, introspectables=(intr,))
+
+
+def has_permission(registry, identity, permission):
+    """Whether ``identity`` (or None) holds ``permission``, without a request."""
+    if permission == NO_PERMISSION_REQUIRED:
+        return True
+    if identity is None:
+        return False
+    if identity.is_staff or permission == AUTHENTICATED:
+        return True
+    declared = registry.get("permissions", {}).get(permission)
+    return declared is not None and bool(set(declared.roles) & set(identity.roles))
+
+
+def owned_or_404(request, obj, owner_id_attr="user_id"):
+    """``obj`` if it belongs to the signed-in user, else 404 Not Found.
+
+    Not 403: telling a customer that another customer's order 17 exists is already
+    a leak. ``obj`` may be None (nothing found), which is a 404 too.
+    """
+    identity = request.identity
+    if obj is None or identity is None or getattr(obj, owner_id_attr, None) != identity.id:
+        raise NotFound()
+    return obj
+
+
+def authenticated_user(request):
+    """The signed-in ``User`` loaded from the database; 401 if it is gone or deactivated.
+
+    For views that read the user anyway: a deactivated user's access token is still
+    valid until it expires, and this is where such a token stops working early.
+    """
+    identity = request.identity
+    user = request.dbsession.get(User, identity.id) if identity is not None else None
+    if user is None or not user.is_active:
+        raise Unauthorized(headers={"WWW-Authenticate": 'Bearer realm="emporium"'})
+    return user
 
 
 class SecurityPolicy:
@@ -153,14 +283,12 @@ class SecurityPolicy:
         return identity.id if identity else None
 
     def permits(self, request, context, permission):
-        if permission == NO_PERMISSION_REQUIRED:
-            return Allowed("public")
-        identity = request.identity
-        if identity is None:
+        if has_permission(request.registry, request.identity, permission):
+            return Allowed(permission)
+        if request.identity is None:
             return Denied("not signed in")
-        if identity.is_staff or permission == AUTHENTICATED:
-            return Allowed("role")
-        return Denied(f"staff only ({permission})")
+        return Denied(f"not granted to {', '.join(request.identity.roles) or 'no role'} "
+                      f"({permission})")
 
     def remember(self, request, userid, **kw):
         return []
@@ -179,6 +307,14 @@ def forbidden_view(exc, request):
 
 
 def includeme(config):
-    signing_key(config.get_settings())  # fail at start-up, not at the first login
+    settings = config.get_settings()
+    # fail at start-up, not at the first login
+    signing_key(settings)
+    access_token_ttl(settings)
+    refresh_token_ttl(settings)
     config.set_security_policy(SecurityPolicy())
     config.add_exception_view(forbidden_view, context=HTTPForbidden)
+    config.registry["permissions"] = {}
+    config.add_directive("declare_permission", declare_permission)
+    config.declare_permission("core.plugins.manage",
+                              "Install, enable, disable, uninstall and configure plugins")

@@ -7,10 +7,11 @@ build an error response by hand.
 import logging
 
 from marshmallow import ValidationError
-from pyramid.exceptions import PredicateMismatch
 from pyramid.httpexceptions import HTTPException, HTTPMethodNotAllowed
 from pyramid.response import Response
 from pyramid_retry import is_last_attempt
+
+from .methods import allowed_methods
 
 log = logging.getLogger(__name__)
 
@@ -117,27 +118,11 @@ HTTP_CODES = {
 }
 
 
-def allowed_methods(request, route_name):
-    """The methods some view of ``route_name`` answers, from the configuration."""
-    cache = request.registry.setdefault("allowed_methods", {})
-    if route_name not in cache:
-        methods = set()
-        for item in request.registry.introspector.get_category("views") or []:
-            view = item["introspectable"]
-            if view["route_name"] == route_name and view["request_methods"]:
-                found = view["request_methods"]
-                methods.update([found] if isinstance(found, str) else found)
-        if "GET" in methods:
-            methods.add("HEAD")
-        cache[route_name] = sorted(methods)
-    return cache[route_name]
-
-
 def http_exception_view(exc, request):
     if exc.status_int < 400:
         return exc
-    if isinstance(exc, PredicateMismatch) and request.matched_route is not None:
-        allowed = allowed_methods(request, request.matched_route.name)
+    if exc.status_int == 404:
+        allowed = allowed_methods(request)
         if allowed and request.method not in allowed:
             return json_error(request, 405, "method_not_allowed",
                               f"{request.method} is not allowed here; use "

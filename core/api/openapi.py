@@ -24,13 +24,16 @@ ERROR_RESPONSES = {
 }
 
 
-def _schema_name(schema):
-    cls = schema if isinstance(schema, type) else type(schema)
-    name = cls.__name__.removesuffix("Schema") or cls.__name__
-    parts = cls.__module__.split(".")
-    if parts[0] == "plugins" and len(parts) > 1:
-        return parts[1].title().replace("_", "") + name
-    return name
+def schema_namer(plugins):
+    """Component names prefixed with the owning plugin, so two plugins never clash."""
+
+    def name_of(schema):
+        cls = schema if isinstance(schema, type) else type(schema)
+        name = cls.__name__.removesuffix("Schema") or cls.__name__
+        owner = plugins.owner_of_package(cls.__module__)
+        return owner.title().replace("_", "") + name if owner else name
+
+    return name_of
 
 
 def build_document(registry, request):
@@ -39,7 +42,7 @@ def build_document(registry, request):
         title=settings.get("emporium.api.title", "Emporium API"),
         version=settings.get("emporium.api.version", "1"),
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        plugins=[MarshmallowPlugin(schema_name_resolver=schema_namer(registry["plugins"]))],
         info={"description": "The REST API of this Emporium installation: the kernel and "
                              "its enabled plugins."},
         servers=[{"url": request.application_url}],

@@ -32,6 +32,31 @@ def alembic_config(plugins, connection=None, url=None):
     return config
 
 
+def include_object_for(owner):
+    """An autogenerate filter that sees only ``owner``'s tables (a plugin, or "kernel")."""
+    prefix = "core_" if owner == KERNEL_BRANCH else owner + "_"
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        table = obj if type_ == "table" else getattr(obj, "table", None)
+        table_name = name if type_ == "table" else getattr(table, "name", "")
+        return bool(table_name) and table_name.startswith(prefix) and table_name != VERSION_TABLE
+
+    return include_object
+
+
+def new_revision(config, owner, message, autogenerate, version_path):
+    """Write a revision into ``owner``'s branch, starting the branch if it has none."""
+    config.attributes["autogenerate_for"] = owner
+    first = not branch_revisions(config, owner)
+    return command.revision(
+        config, message=message, autogenerate=autogenerate,
+        head="base" if first else f"{owner}@head",
+        branch_label=owner if first else None,
+        depends_on="0001_kernel" if first and owner != KERNEL_BRANCH else None,
+        version_path=str(version_path),
+    )
+
+
 def upgrade(config, target):
     command.upgrade(config, target)
 

@@ -1,40 +1,27 @@
 """Alembic environment: runs on the connection that core.migrations hands over.
 
-For autogenerate, ``-x plugin=<name>`` (or ``config.attributes["autogenerate_for"]``)
-limits the comparison to that plugin's tables (``<name>_*``), or the kernel's
-(``core_*``), so a plugin's revision never touches another plugin's tables.
+For autogenerate, ``config.attributes["autogenerate_for"]`` (set by
+``emporium db revision --plugin NAME``) limits the comparison to that plugin's
+tables (``<name>_*``), or the kernel's (``core_*``), so a plugin's revision never
+touches another plugin's tables.
 """
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from core.db import metadata
-from core.migrations import VERSION_TABLE
+from core.migrations import VERSION_TABLE, include_object_for
 
 config = context.config
 
 
-def _include_object_for(owner):
-    if owner is None:
-        return None
-    prefix = "core_" if owner in ("kernel", "core") else owner + "_"
-
-    def include_object(obj, name, type_, reflected, compare_to):
-        table = obj if type_ == "table" else getattr(obj, "table", None)
-        table_name = name if type_ == "table" else getattr(table, "name", "")
-        return bool(table_name) and table_name.startswith(prefix) and table_name != VERSION_TABLE
-
-    return include_object
-
-
 def _configure(connection):
-    owner = config.attributes.get("autogenerate_for") or context.get_x_argument(
-        as_dictionary=True).get("plugin")
+    owner = config.attributes.get("autogenerate_for")
     context.configure(
         connection=connection,
         target_metadata=metadata,
         version_table=VERSION_TABLE,
         render_as_batch=connection.dialect.name == "sqlite",
-        include_object=_include_object_for(owner),
+        include_object=include_object_for(owner) if owner else None,
         compare_type=True,
     )
 

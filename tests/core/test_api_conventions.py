@@ -35,6 +35,18 @@ def test_wrong_method_is_405_with_allow(testapp, staff):
     assert response.headers["Allow"] == "GET, HEAD"
 
 
+def test_wrong_method_on_a_plugin_path_is_405_only_while_enabled(testapp, staff):
+    # not installed: the path does not exist, whatever the method
+    assert_error_shape(testapp.put_json("/api/v1/alpha/items", {}, status=404), 404,
+                       "not_found")
+    install(testapp, staff, "alpha")
+    response = testapp.put_json("/api/v1/alpha/items", {}, status=405)
+    assert response.headers["Allow"] == "GET, HEAD, POST"
+    # gamma's route is registered with add_view in includeme, not scanned
+    install(testapp, staff, "gamma")
+    assert testapp.post("/api/v1/gamma/ping", status=405).headers["Allow"] == "GET, HEAD"
+
+
 def test_invalid_json_is_400(testapp, staff):
     for body in (b"{not json", b"[1, 2]", b"\xff\xfe"):
         response = testapp.post(f"{ADMIN}/alpha/install", body, headers={
@@ -91,8 +103,9 @@ class TestOpenAPI:
         items = document["paths"]["/api/v1/alpha/items"]
         assert set(items) == {"get", "post"}
         body = items["post"]["requestBody"]["content"]["application/json"]["schema"]
-        assert body == {"$ref": "#/components/schemas/ItemBody"}
-        assert document["components"]["schemas"]["ItemBody"]["required"] == ["name"]
+        # component names carry their plugin, so two plugins' ItemBody never clash
+        assert body == {"$ref": "#/components/schemas/AlphaItemBody"}
+        assert document["components"]["schemas"]["AlphaItemBody"]["required"] == ["name"]
         assert items["post"]["security"] == [{"bearerAuth": []}]
         assert "security" not in items["get"]
         assert "201" in items["post"]["responses"]

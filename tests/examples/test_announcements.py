@@ -188,6 +188,9 @@ def test_create_list_and_delete(testapp, staff):
     wrong_method = testapp.get(f"{LIST}/{created['id']}", status=405)
     assert_error(wrong_method, 405, "method_not_allowed")
     assert wrong_method.headers["Allow"] == "DELETE"
+    # list and create are two routes on one path: together they answer GET and POST
+    wrong_method = testapp.put_json(LIST, {}, headers=staff.headers, status=405)
+    assert wrong_method.headers["Allow"] == "GET, HEAD, POST"
 
 
 def test_times_are_utc(testapp, staff):
