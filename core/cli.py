@@ -13,6 +13,7 @@ import sys
 
 import sqlalchemy as sa
 import transaction
+from alembic.util import CommandError as AlembicCommandError
 from marshmallow import ValidationError
 from pyramid.paster import get_appsettings, setup_logging
 
@@ -148,6 +149,7 @@ def _new_revision(ctx, args):
     import pathlib
 
     from core import migrations
+    from core.plugins.registry import read_snapshot
 
     if not args.plugin or not args.message:
         raise CommandError("db revision needs --plugin NAME (or kernel) and -m MESSAGE")
@@ -160,7 +162,12 @@ def _new_revision(ctx, args):
         version_path = pathlib.Path(plugin.module.__file__).parent / "migrations"
         version_path.mkdir(exist_ok=True)
     with ctx.registry["db_engine"].begin() as connection:
-        config = migrations.alembic_config(list(ctx.plugins.plugins.values()), connection)
+        # autogenerate wants every known branch applied: show it only the installed
+        # plugins' branches and the one being written
+        installed = read_snapshot(connection).states
+        plugins = [p for n, p in ctx.plugins.plugins.items()
+                   if n == args.plugin or installed.get(n, "available") != "available"]
+        config = migrations.alembic_config(plugins, connection)
         config.set_main_option("version_locations", config.get_main_option(
             "version_locations") + f" {version_path}")
         script = migrations.new_revision(config, args.plugin, args.message, args.autogenerate,
@@ -317,6 +324,8 @@ def main(argv=None):
         details = "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
                             for k, v in exc.normalized_messages().items())
         return _fail(f"invalid value: {details}")
+    except AlembicCommandError as exc:
+        return _fail(f"migrations: {exc}")
     except sa.exc.OperationalError as exc:
         return _fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
     return 0

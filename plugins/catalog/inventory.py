@@ -1,0 +1,246 @@
+"""The inventory service: the only code that changes stock.
+
+Each operation is ONE conditional UPDATE of the variant's ``catalog_stock`` row
+(``... WHERE on_hand - reserved >= :quantity RETURNING ...``) followed by a row
+in the ledger (``catalog_stock_movement``). The condition is checked by the
+database on the latest committed row: under PostgreSQL's READ COMMITTED a
+concurrent transaction waits for the row lock and re-checks the condition, so
+two orders can never both take the last unit, without SELECT ... FOR UPDATE.
+The CHECK constraints on the table (on_hand >= 0, 0 <= reserved <= on_hand) are
+the last line of defence.
+
+The caller owns the transaction: the orders plugin calls these inside the
+transaction that places (or cancels, ships, returns) the order, so the stock
+change commits or rolls back with it.
+
+Quantities are whole units. Semantics for an order's life:
+
+    reserve   order placed       reserved += q   (fails if available < q)
+    release   order cancelled    reserved -= q   (before it shipped)
+    commit    order shipped      on_hand -= q, reserved -= q
+    restock   goods returned     on_hand += q
+"""
+import dataclasses
+
+import sqlalchemy as sa
+
+from core.api.errors import Conflict, NotFound, Unprocessable
+
+from .models import Stock, StockMovement, Variant
+
+MAX_QUANTITY = 10**9
+KINDS = ("initial", "adjustment", "import", "reserve", "release", "commit", "restock")
+
+
+@dataclasses.dataclass(frozen=True)
+class StockLevel:
+    variant_id: int
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self):
+        return max(0, self.on_hand - self.reserved)
+
+    def as_dict(self):
+        return {"variant_id": self.variant_id, "on_hand": self.on_hand,
+                "reserved": self.reserved, "available": self.available}
+
+
+class InsufficientStock(Unprocessable):
+    """Not enough available units; ``shortages`` lists each variant that is short."""
+
+    code = "insufficient_stock"
+
+    def __init__(self, shortages):
+        self.shortages = shortages
+        what = ", ".join(f"variant {s['variant_id']} ({s['available']} of {s['requested']})"
+                         for s in shortages)
+        super().__init__(f"Not enough stock: {what}.", extra={"shortages": shortages})
+
+
+class UnknownVariant(NotFound):
+    code = "unknown_variant"
+
+
+class StockConflict(Conflict):
+    """The change would break the stock rules (release more than reserved, ...)."""
+
+    code = "stock_conflict"
+
+
+def _quantity(quantity, allow_negative=False):
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise TypeError(f"a quantity is an int, not {type(quantity).__name__}")
+    if abs(quantity) > MAX_QUANTITY or quantity == 0 or (quantity < 0 and not allow_negative):
+        raise ValueError(f"quantity {quantity} is out of range")
+    return quantity
+
+
+def _apply(dbsession, variant_id, kind, on_hand_change, reserved_change, condition,
+           reason="", reference=None, user_id=None):
+    """The conditional UPDATE and its ledger row; None if the condition did not hold."""
+    statement = (
+        sa.update(Stock)
+        .where(Stock.variant_id == variant_id, *condition)
+        .values(on_hand=Stock.on_hand + on_hand_change,
+                reserved=Stock.reserved + reserved_change)
+        .returning(Stock.on_hand, Stock.reserved)
+        .execution_options(synchronize_session="fetch")
+    )
+    row = dbsession.execute(statement).first()
+    if row is None:
+        return None
+    dbsession.execute(sa.insert(StockMovement).values(
+        variant_id=variant_id,
+        sku=sa.select(Variant.sku).where(Variant.id == variant_id).scalar_subquery(),
+        kind=kind, on_hand_change=on_hand_change, reserved_change=reserved_change,
+        on_hand_after=row.on_hand, reserved_after=row.reserved,
+        reason=(reason or "")[:300], reference=reference[:200] if reference else None,
+        user_id=user_id,
+    ))
+    return StockLevel(variant_id, row.on_hand, row.reserved)
+
+
+def levels(dbsession, variant_ids):
+    """``{variant_id: StockLevel}`` for the given variants (unknown ones are left out)."""
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return {}
+    rows = dbsession.execute(
+        sa.select(Stock.variant_id, Stock.on_hand, Stock.reserved)
+        .where(Stock.variant_id.in_(ids))
+    ).all()
+    return {r.variant_id: StockLevel(r.variant_id, r.on_hand, r.reserved) for r in rows}
+
+
+def level(dbsession, variant_id):
+    found = levels(dbsession, [variant_id]).get(variant_id)
+    if found is None:
+        raise UnknownVariant(f"There is no variant {variant_id}.")
+    return found
+
+
+def reserve(dbsession, variant_id, quantity, reference=None):
+    """Promise ``quantity`` units to an order; InsufficientStock if fewer are available."""
+    _quantity(quantity)
+    done = _apply(dbsession, variant_id, "reserve", 0, quantity,
+                  [Stock.on_hand - Stock.reserved >= quantity], reference=reference)
+    if done is None:
+        current = level(dbsession, variant_id)
+        raise InsufficientStock([{"variant_id": variant_id, "requested": quantity,
+                                  "available": current.available}])
+    return done
+
+
+def reserve_many(dbsession, lines, reference=None):
+    """Reserve several variants at once: all of them, or none (InsufficientStock lists
+    every variant that is short).
+
+    ``lines``: pairs ``(variant_id, quantity)``; the same variant twice adds up.
+    Rows are updated in variant id order, so two orders for the same variants
+    lock them in the same order and cannot deadlock.
+    """
+    wanted = {}
+    for variant_id, quantity in lines:
+        wanted[variant_id] = wanted.get(variant_id, 0) + _quantity(quantity)
+    done, short = {}, []
+    savepoint = dbsession.begin_nested()
+    try:
+        for variant_id in sorted(wanted):
+            quantity = wanted[variant_id]
+            result = _apply(dbsession, variant_id, "reserve", 0, quantity,
+                            [Stock.on_hand - Stock.reserved >= quantity], reference=reference)
+            if result is None:
+                short.append(variant_id)
+            else:
+                done[variant_id] = result
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if not short:
+        savepoint.commit()
+        return done
+    savepoint.rollback()
+    current = levels(dbsession, short)
+    missing = [v for v in short if v not in current]
+    if missing:
+        raise UnknownVariant(f"There is no variant {missing[0]}.")
+    raise InsufficientStock([{"variant_id": v, "requested": wanted[v],
+                              "available": current[v].available} for v in short])
+
+
+def release(dbsession, variant_id, quantity, reference=None):
+    """Give reserved units back (an order cancelled before it shipped)."""
+    _quantity(quantity)
+    done = _apply(dbsession, variant_id, "release", 0, -quantity,
+                  [Stock.reserved >= quantity], reference=reference)
+    if done is None:
+        current = level(dbsession, variant_id)
+        raise StockConflict(f"Cannot release {quantity} units of variant {variant_id}: "
+                            f"only {current.reserved} are reserved.")
+    return done
+
+
+def commit(dbsession, variant_id, quantity, reference=None):
+    """Reserved units leave the warehouse (the order shipped): on hand and reserved drop."""
+    _quantity(quantity)
+    done = _apply(dbsession, variant_id, "commit", -quantity, -quantity,
+                  [Stock.reserved >= quantity], reference=reference)
+    if done is None:
+        current = level(dbsession, variant_id)
+        raise StockConflict(f"Cannot ship {quantity} units of variant {variant_id}: "
+                            f"only {current.reserved} are reserved.")
+    return done
+
+
+def restock(dbsession, variant_id, quantity, reference=None, reason=""):
+    """Units come back on hand (a returned order)."""
+    _quantity(quantity)
+    done = _apply(dbsession, variant_id, "restock", quantity, 0, [], reason=reason,
+                  reference=reference)
+    if done is None:
+        raise UnknownVariant(f"There is no variant {variant_id}.")
+    return done
+
+
+def adjust(dbsession, variant_id, change, reason, reference=None, user_id=None,
+           kind="adjustment"):
+    """Add (or, negative, remove) units on hand, for a reason kept in the ledger.
+
+    On hand never drops below what is reserved: StockConflict instead.
+    """
+    _quantity(change, allow_negative=True)
+    condition = [Stock.on_hand + change >= Stock.reserved] if change < 0 else []
+    done = _apply(dbsession, variant_id, kind, change, 0, condition, reason=reason,
+                  reference=reference, user_id=user_id)
+    if done is None:
+        current = level(dbsession, variant_id)
+        raise StockConflict(
+            f"Cannot remove {-change} units of variant {variant_id}: {current.on_hand} are "
+            f"on hand and {current.reserved} of them are reserved for orders.",
+            extra={"stock": current.as_dict()})
+    return done
+
+
+def set_on_hand(dbsession, variant_id, on_hand, reason, reference=None, user_id=None,
+                kind="adjustment"):
+    """Set the units on hand to a counted number; the ledger records the difference."""
+    if not isinstance(on_hand, int) or isinstance(on_hand, bool) or not 0 <= on_hand <= MAX_QUANTITY:
+        raise ValueError(f"on hand {on_hand!r} is out of range")
+    for _ in range(5):
+        current = level(dbsession, variant_id)
+        change = on_hand - current.on_hand
+        if change == 0:
+            return current
+        if on_hand < current.reserved:
+            raise StockConflict(
+                f"Cannot set variant {variant_id} to {on_hand} on hand: {current.reserved} "
+                "are reserved for orders.", extra={"stock": current.as_dict()})
+        # only if nobody changed it since we read it; otherwise read again
+        done = _apply(dbsession, variant_id, kind, change, 0,
+                      [Stock.on_hand == current.on_hand, Stock.reserved <= on_hand],
+                      reason=reason, reference=reference, user_id=user_id)
+        if done is not None:
+            return done
+    raise StockConflict(f"The stock of variant {variant_id} keeps changing; try again.")

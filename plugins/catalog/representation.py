@@ -1,0 +1,112 @@
+"""The JSON of products and categories, as frontends read it (see docs/catalog.md).
+
+Money is a decimal string with ``currency`` beside it. The product's relations
+must be loaded beforehand (``services.PRODUCT_LOAD``): nothing here queries.
+Other plugins add fields through the ``serialize`` hook with the kinds
+``catalog.product``, ``catalog.variant`` and ``catalog.category``.
+"""
+from core.money import Money
+
+
+def _money(amount, currency):
+    return None if amount is None else str(Money(amount, currency))
+
+
+def category_ref(category):
+    if category is None:
+        return None
+    return {"id": category.id, "slug": category.slug, "name": category.name}
+
+
+def variant_options(variant, names, values):
+    """``{option name: value}`` in the product's option order."""
+    found = []
+    for link in variant.option_links:
+        option_id, value = values.get(link.value_id, (None, None))
+        if option_id in names:
+            position, name = names[option_id]
+            found.append((position, name, value))
+    return {name: value for _, name, value in sorted(found)}
+
+
+def product_data(product):
+    """The product as a dict of plain JSON values, without other plugins' fields."""
+    names = {}  # option id -> (position index, name)
+    values = {}  # value id -> (option id, value)
+    options = []
+    for index, option in enumerate(product.options):
+        names[option.id] = (index, option.name)
+        options.append({"name": option.name, "values": [v.value for v in option.values]})
+        for value in option.values:
+            values[value.id] = (option.id, value.value)
+    variants = []
+    for variant in product.variants:
+        stock = variant.stock
+        available = stock.available if stock is not None else 0
+        variants.append({
+            "id": variant.id,
+            "sku": variant.sku,
+            "options": variant_options(variant, names, values),
+            "price": _money(variant.price, variant.currency),
+            "compare_at_price": _money(variant.compare_at_price, variant.currency),
+            "currency": variant.currency,
+            "weight_grams": variant.weight_grams,
+            "stock_available": available,
+            "in_stock": available > 0,
+        })
+    cheapest = min(product.variants, key=lambda v: v.price, default=None)
+    dearest = max(product.variants, key=lambda v: v.price, default=None)
+    return {
+        "id": product.id,
+        "name": product.name,
+        "slug": product.slug,
+        "description": product.description or "",
+        "brand": product.brand,
+        "category": category_ref(product.category),
+        "images": [{"url": image.url, "alt": image.alt or ""} for image in product.images],
+        "options": options,
+        "variants": variants,
+        "price": _money(cheapest.price, cheapest.currency) if cheapest else None,
+        "price_max": _money(dearest.price, dearest.currency) if dearest else None,
+        "currency": cheapest.currency if cheapest else None,
+        "in_stock": any(v["in_stock"] for v in variants),
+        "is_active": product.is_active,
+        "created_at": product.created_at.isoformat() if product.created_at else None,
+        "updated_at": product.updated_at.isoformat() if product.updated_at else None,
+    }
+
+
+def product_json(request, product):
+    """``product_data`` with the fields enabled plugins add (kinds catalog.product/.variant)."""
+    data = product_data(product)
+    extend = request.plugins.extend
+    for variant, variant_data in zip(product.variants, data["variants"]):
+        extend("catalog.variant", variant, variant_data, request)
+    return extend("catalog.product", product, data, request)
+
+
+def category_data(category):
+    return {
+        "id": category.id,
+        "slug": category.slug,
+        "name": category.name,
+        "parent_id": category.parent_id,
+        "position": category.position,
+        "description": category.description or "",
+    }
+
+
+def category_tree(request, categories):
+    """The nested tree of ``categories`` (all of them, any order): a list of roots."""
+    nodes = {}
+    for category in categories:
+        data = category_data(category)
+        data["children"] = []
+        nodes[category.id] = request.plugins.extend("catalog.category", category, data, request)
+    roots = []
+    ordered = sorted(categories, key=lambda c: (c.position, c.name.lower(), c.id))
+    for category in ordered:
+        node = nodes[category.id]
+        parent = nodes.get(category.parent_id)
+        (parent["children"] if parent is not None else roots).append(node)
+    return roots
