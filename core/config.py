@@ -15,6 +15,8 @@ def configure(settings):
     # 3. API conventions: JSON errors, schema-validated views, request ids, OpenAPI;
     #    before the plugins, whose views are wrapped by its view derivers
     config.include("core.api")
+    # 3b. accounts: register, sign in, refresh tokens, the user and their addresses
+    config.include("core.accounts", route_prefix="/api/v1")
     # 4. the plugin manager, which includes every loaded plugin's includeme
     #    (under /api/v1) and then calls the `configure` hook
     config.include("core.plugins")

@@ -32,7 +32,9 @@ class Text(fields.String):
     }
 
     def __init__(self, *, max_length, **kwargs):
-        kwargs["validate"] = [validate.Length(max=max_length), *(kwargs.get("validate") or [])]
+        extra = kwargs.get("validate") or []
+        kwargs["validate"] = [validate.Length(max=max_length),
+                              *([extra] if callable(extra) else extra)]
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):

@@ -15,7 +15,7 @@ from pyramid.renderers import JSON
 from pyramid.view import view_config
 
 from .derivers import plugin_gate, schema_view
-from .errors import APIError, NotFound  # noqa: F401  (re-exported for plugins)
+from .errors import APIError, NotFound, json_error  # noqa: F401  (re-exported for plugins)
 
 API_PREFIX = "/api/v1"
 
@@ -38,6 +38,20 @@ def _json_renderer():
     return renderer
 
 
+def _body_too_large(request, max_body):
+    length = request.content_length
+    if length is not None:
+        return length > max_body
+    if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        # a chunked body has no length (waitress de-chunks and sets one; other
+        # servers may not): read one byte past the limit at most
+        data = request.body_file_raw.read(max_body + 1)
+        if len(data) > max_body:
+            return True
+        request.body = data
+    return False
+
+
 def request_id_tween_factory(handler, registry):
     max_body = int(registry.settings.get("emporium.api.max_body_bytes", 1024 * 1024))
 
@@ -47,10 +61,7 @@ def request_id_tween_factory(handler, registry):
             incoming if 8 <= len(incoming) <= 64 and incoming.isascii() and incoming.isprintable()
             else uuid.uuid4().hex
         )
-        length = request.content_length
-        if length is not None and length > max_body:
-            from .errors import json_error
-
+        if _body_too_large(request, max_body):
             return json_error(request, 413, "payload_too_large",
                               f"The request body is larger than {max_body} bytes.")
         response = handler(request)

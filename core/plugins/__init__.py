@@ -8,7 +8,7 @@ from core.settings import as_float, as_list
 
 from .discovery import discover
 from .manifest import Manifest, Plugin  # noqa: F401
-from .registry import PluginRegistry, RequestPlugins, hookimpl  # noqa: F401
+from .registry import PluginRegistry, hookimpl  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def includeme(config):
     def plugins(request):
         # started lazily so that a forked worker process gets its own thread
         registry.start_watcher(engine, interval)
-        return RequestPlugins(registry, registry.snapshot)
+        return registry.current()
 
     config.add_request_method(plugins, reify=True)
     config.include(".views", route_prefix=API_PREFIX)

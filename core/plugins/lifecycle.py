@@ -37,6 +37,8 @@ class Step:
     migrations: list = dataclasses.field(default_factory=list)
 
     def describe(self):
+        if self.plugin == "kernel":
+            return "upgrade the kernel"
         verb = {"install": "install", "enable": "enable", "disable": "disable",
                 "upgrade": "upgrade", "uninstall": "uninstall and delete the data of"
                 if self.purge else "uninstall (keeping the data of)"}[self.action]
@@ -289,9 +291,18 @@ class Lifecycle:
         return self._settings(name, row)
 
     def upgrade_all(self):
-        """Bring the kernel and every installed plugin to their heads (``db upgrade``)."""
+        """Bring the kernel and every installed plugin to their heads (``db upgrade``).
+
+        Returns the steps taken; the kernel's own migrations come first as a step
+        of the pseudo-plugin "kernel".
+        """
+        connection = self.dbsession.connection()
+        applied = migrations.current_heads(connection)
+        kernel = migrations.branch_revisions(self._alembic(), migrations.KERNEL_BRANCH)
+        done = max((i + 1 for i, rev in enumerate(kernel) if rev in applied), default=0)
         migrations.upgrade(self._alembic(), f"{migrations.KERNEL_BRANCH}@head")
-        steps = []
+        steps = [Step("kernel", "upgrade", ENABLED, ENABLED, migrations=kernel[done:])
+                 ] if kernel[done:] else []
         snapshot = self.snapshot()
         for name in self.registry.plugins:
             if snapshot.state(name) in INSTALLED:

@@ -97,6 +97,7 @@ class PluginRegistry:
                 self.pm.register(plugin.hooks, name=plugin.name)
         self._snapshot = Snapshot.empty()
         self._relays = {}
+        self._view = None
         self._settings_cache = {}
         self._lock = threading.Lock()
         self._watcher = None
@@ -175,11 +176,21 @@ class PluginRegistry:
         """Start (once per process, also after a fork) the thread that polls for changes."""
         if interval <= 0:
             return
+        watcher = self._watcher
+        if watcher is not None and watcher.pid == os.getpid():
+            return  # the common case, without taking the lock
         with self._lock:
             if self._watcher is not None and self._watcher.pid == os.getpid():
                 return
             self._watcher = _Watcher(self, engine, interval)
         self._watcher.start()
+
+    def current(self):
+        """The enabled plugins as a request sees them; one shared object per snapshot."""
+        view = self._view
+        if view is None or view.snapshot is not self._snapshot:
+            view = self._view = RequestPlugins(self, self._snapshot)
+        return view
 
     def relay(self, snapshot):
         """The hook relay for ``snapshot``: hooks of plugins not enabled are left out."""
@@ -243,7 +254,10 @@ class _Watcher(threading.Thread):
 
 
 class RequestPlugins:
-    """``request.plugins``: the snapshot a request sees, with its hooks and settings."""
+    """``request.plugins``: the snapshot a request sees, with its hooks and settings.
+
+    Immutable, and shared by every request that runs while its snapshot is current.
+    """
 
     def __init__(self, registry, snapshot):
         self.registry = registry

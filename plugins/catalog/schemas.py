@@ -68,6 +68,17 @@ def Price(**kwargs):  # noqa: N802
     return MoneyAmount(validate=validate.Range(max=MAX_PRICE), **kwargs)
 
 
+def Sku(**kwargs):  # noqa: N802
+    return Text(validate=[validate.Length(min=1, max=64), validate.Regexp(
+        SKU, error="Use letters, digits and . _ / - (starting with a letter or digit).")],
+        **kwargs)
+
+
+def Currency(**kwargs):  # noqa: N802
+    return fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$"), metadata={
+        "description": "default and only accepted value: the shop currency"}, **kwargs)
+
+
 # --- queries ------------------------------------------------------------------------------
 
 
@@ -147,12 +158,10 @@ class OptionBody(RequestSchema):
 
 
 class VariantBody(RequestSchema):
-    sku = Text(required=True, validate=[validate.Length(min=1, max=64), validate.Regexp(
-        SKU, error="Use letters, digits and . _ / - (starting with a letter or digit).")])
+    sku = Sku(required=True)
     price = Price(required=True)
     compare_at_price = Price(allow_none=True)
-    currency = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$"), metadata={
-        "description": "default and only accepted value: the shop currency"})
+    currency = Currency()
     weight_grams = fields.Integer(strict=True, allow_none=True,
                                   validate=validate.Range(min=0, max=10**7))
     options = fields.Dict(keys=Name(100), values=Name(100), metadata={
@@ -344,3 +353,35 @@ class ImportReportSchema(Schema):
     rejected = fields.List(fields.Nested(ImportRowSchema))
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
     applied = fields.Boolean()
+
+
+# --- import (rows come from CSV as strings: numbers are not strict here) --------------------
+
+
+class ImportImage(RequestSchema):
+    url = fields.Url(required=True, relative=True, schemes={"http", "https"},
+                     validate=validate.Length(max=2000))
+    alt = Text(validate=validate.Length(max=300))
+
+
+class ImportVariant(RequestSchema):
+    sku = Sku(required=True)
+    price = Price()
+    compare_at_price = Price(allow_none=True)
+    currency = Currency()
+    weight_grams = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=10**7))
+    stock = fields.Integer(validate=validate.Range(min=0, max=MAX_QUANTITY), metadata={
+        "description": "units on hand after the import"})
+    options = fields.Dict(keys=Name(100), values=Name(100))
+
+
+class ImportProduct(RequestSchema):
+    slug = Slug(required=True)
+    name = Name(300)
+    description = Text(validate=validate.Length(max=100_000))
+    brand = Text(allow_none=True, validate=validate.Length(max=200))
+    category = Text(allow_none=True, validate=validate.Length(max=200), metadata={
+        "description": "the slug of an existing category"})
+    is_active = fields.Boolean()
+    images = fields.List(fields.Nested(ImportImage), validate=validate.Length(max=50))
+    variants = fields.List(fields.Nested(ImportVariant), validate=validate.Length(max=250))

@@ -185,10 +185,9 @@ def delete_category(dbsession, category):
 
 
 def _flush(dbsession, field):
-    """Flush; a unique index that a concurrent request just took becomes a 409."""
+    """Flush; a unique value that a concurrent request just took becomes a 409."""
     try:
-        with dbsession.begin_nested():
-            dbsession.flush()
+        dbsession.flush()
     except sa.exc.IntegrityError:
         raise Conflict("Another record already uses this value.", code="conflict",
                        fields={field: ["Another record already uses this value."]}) from None
@@ -479,10 +478,11 @@ def delete_product(dbsession, product, hook=None):
 
 
 def add_variant(dbsession, product, data, currency, hook=None, user_id=None):
-    (variant,) = _add_variants(dbsession, product, [data], currency, prefix="")
+    added = _add_variants(dbsession, product, [data], currency, prefix="")
     refresh(product)
     _flush(dbsession, "sku")
-    _initial_stock(dbsession, [variant], user_id)
+    _initial_stock(dbsession, added, user_id)
+    variant = added[0][0]
     notify(hook, dbsession, product, "updated")
     return variant
 
@@ -505,8 +505,8 @@ def update_variant(dbsession, variant, data, currency, hook=None):
     if "options" in data:
         siblings = [v for v in product.variants if v is not variant]
         values = _resolve_options(product, data["options"], "options", bool(siblings))
-        _check_combination(product, siblings, values, "options")
-        variant.option_links = [VariantOption(value=value) for value in values]
+        _check_combination(siblings, values, "options")
+        _set_links(variant, values)
         dbsession.flush()
         _prune_options(product)
     refresh(product)
@@ -568,7 +568,7 @@ def _reorder_options(product, declared):
         option.values.sort(key=lambda v: v.position)
 
 
-def _resolve_options(product, wanted, field, strict_names):
+def _resolve_options(product, wanted, field, strict_names, new_values=True):
     """The OptionValue objects for ``{name: value}``, adding new values (and, for a
     product's first variant, new options) as needed."""
     by_name = {option.name: option for option in product.options}
@@ -585,6 +585,8 @@ def _resolve_options(product, wanted, field, strict_names):
             product.options.append(option)
             by_name[name] = option
         found = next((v for v in option.values if v.value == value), None)
+        if found is None and not new_values:
+            raise ValidationError({field: [f"{value!r} is not one of the values of {name}."]})
         if found is None:
             found = OptionValue(value=value, position=len(option.values))
             option.values.append(found)
@@ -592,14 +594,10 @@ def _resolve_options(product, wanted, field, strict_names):
     return values
 
 
-def _combination(values):
-    return frozenset((v.option.name if v.option else None, v.value) for v in values)
-
-
-def _check_combination(product, siblings, values, field):
-    mine = frozenset((id(v),) for v in values)
+def _check_combination(siblings, values, field):
+    mine = frozenset(id(v) for v in values)
     for sibling in siblings:
-        theirs = frozenset((id(link.value),) for link in sibling.option_links)
+        theirs = frozenset(id(link.value) for link in sibling.option_links)
         if theirs == mine:
             raise Conflict("Another variant of this product has these options.",
                            code="duplicate_variant",
@@ -626,6 +624,7 @@ def _check_skus(dbsession, skus, exclude=None):
 
 
 def _add_variants(dbsession, product, items, currency, prefix):
+    """Append variants (with their stock rows) to ``product``; returns [(variant, stock)]."""
     fields_of = {}
     for index, item in enumerate(items):
         field = f"{prefix}{index}.sku" if prefix else "sku"
@@ -633,7 +632,8 @@ def _add_variants(dbsession, product, items, currency, prefix):
             raise ValidationError({field: ["Each variant needs its own SKU."]})
         fields_of[item["sku"]] = field
     _check_skus(dbsession, fields_of)
-    declared = bool(product.options)
+    # options listed with the product fix its values; otherwise variants bring them
+    fixed = bool(prefix) and bool(product.options)
     siblings = list(product.variants)
     added = []
     for index, item in enumerate(items):
@@ -641,12 +641,9 @@ def _add_variants(dbsession, product, items, currency, prefix):
         if "currency" in item:
             _check_currency(item["currency"], currency, f"{at}currency")
         values = _resolve_options(product, item.get("options", {}), f"{at}options",
-                                  strict_names=declared or bool(siblings))
-        if declared:
-            for value in values:
-                if value.id is None and value not in _declared_values(product, value):
-                    pass
-        _check_combination(product, siblings, values, f"{at}options")
+                                  strict_names=bool(product.options) or bool(siblings),
+                                  new_values=not fixed)
+        _check_combination(siblings, values, f"{at}options")
         variant = Variant(
             sku=item["sku"], currency=currency,
             price=to_minor(item["price"], currency, f"{at}price"),
@@ -657,20 +654,25 @@ def _add_variants(dbsession, product, items, currency, prefix):
             option_links=[VariantOption(value=value) for value in values],
             stock=Stock(on_hand=0, reserved=0),
         )
-        variant.initial_stock = item.get("stock", 0)
         product.variants.append(variant)
         siblings.append(variant)
-        added.append(variant)
+        added.append((variant, item.get("stock", 0)))
     return added
 
 
-def _declared_values(product, value):
-    return value.option.values if value.option is not None else []
+def _set_links(variant, values):
+    """Point the variant at ``values``, keeping the links that stay (same primary key)."""
+    wanted = {id(value): value for value in values}
+    for link in list(variant.option_links):
+        if id(link.value) not in wanted:
+            variant.option_links.remove(link)
+        else:
+            del wanted[id(link.value)]
+    variant.option_links.extend(VariantOption(value=value) for value in wanted.values())
 
 
-def _initial_stock(dbsession, variants, user_id):
-    for variant in variants:
-        quantity = getattr(variant, "initial_stock", 0)
+def _initial_stock(dbsession, added, user_id):
+    for variant, quantity in added:
         if quantity:
             inventory.adjust(dbsession, variant.id, quantity, "initial stock", user_id=user_id,
                              kind="initial")

@@ -69,6 +69,19 @@ def test_oversized_body_is_413_and_changes_nothing(testapp, staff):
     assert len(testapp.get("/api/v1/alpha/items").json["items"]) == 1
 
 
+def test_oversized_chunked_body_is_413(testapp, staff):
+    install(testapp, staff, "alpha")
+    body = b'{"name": "' + b"x" * (1024 * 1024) + b'"}'
+    response = testapp.request("/api/v1/alpha/items", method="POST", body=body, headers={
+        **staff.headers, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        content_length=None, expect_errors=True)
+    assert response.status_int == 413
+    small = testapp.request("/api/v1/alpha/items", method="POST", body=b'{"name": "ok"}',
+                            headers={**staff.headers, "Content-Type": "application/json",
+                                     "Transfer-Encoding": "chunked"}, expect_errors=True)
+    assert small.status_int == 201, small.text
+
+
 def test_server_error_is_500_without_internals_and_with_request_id(testapp, staff, caplog):
     install(testapp, staff, "gamma")
     response = testapp.get("/api/v1/gamma/boom", status=500)
