@@ -3,13 +3,22 @@
 Every command reads the same ini file as the web application (``-c``, default
 development.ini). A user's mistake ends with one line on stderr and exit status
 1; ``--json`` prints machine-readable output for scripts.
+
+Plugins add commands of their own: a module ``cli`` in the plugin's package with
+``register(subparsers)``, which adds its parser(s) to the argparse subparsers and
+sets ``func(ctx, args)`` as the kernel's commands do (raise ``CommandError`` for
+a one-line error, print with ``emit``). Every plugin registered under the
+``emporium.plugins`` entry points is asked, installed or not: the command itself
+says when its plugin is not enabled.
 """
 import argparse
 import contextlib
 import getpass
+import importlib
 import json
 import os
 import sys
+from importlib.metadata import entry_points
 
 import sqlalchemy as sa
 import transaction
@@ -56,10 +65,7 @@ class Context:
     def lifecycle(self, dbsession, manager):
         from core.plugins.lifecycle import Lifecycle
 
-        routes = self.registry.introspector.get_category("routes") or []
-        names = [item["introspectable"]["name"] for item in routes]
-        return Lifecycle(self.plugins, dbsession, manager,
-                         route_names=lambda p: [n for n in names if n.startswith(p.name + ".")])
+        return Lifecycle.for_app(self.registry, dbsession, manager)
 
 
 def emit(args, data, text):
@@ -86,16 +92,8 @@ def format_steps(steps, done):
 
 
 def cmd_init(ctx, args):
-    from core.plugins.lifecycle import Lifecycle  # noqa: F401
-
     with ctx.session() as (dbsession, manager):
-        life = ctx.lifecycle(dbsession, manager)
-        steps = life.upgrade_all()
-        snapshot = life.snapshot()
-        for name, plugin in ctx.plugins.plugins.items():
-            # a default plugin the merchant uninstalled keeps its row: leave it out
-            if plugin.manifest.default and name not in snapshot.states:
-                steps += life.run("install", name)
+        steps = ctx.lifecycle(dbsession, manager).initialize()
     if args.demo:
         with ctx.session() as (dbsession, manager):
             demo_user = _ensure_demo_staff(dbsession)
@@ -307,7 +305,21 @@ def build_parser():
     user.add_argument("--password", help="or EMPORIUM_NEW_USER_PASSWORD, or asked for")
     user.add_argument("--staff", action="store_true", help="give the staff role")
     user.set_defaults(func=cmd_create_user)
+    add_plugin_commands(sub)
     return parser
+
+
+def add_plugin_commands(subparsers):
+    from core.plugins.discovery import ENTRY_POINT_GROUP
+
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+        try:
+            module = importlib.import_module(f"{ep.module}.cli")
+        except Exception:  # no cli module, or a broken plugin: `plugins list` reports it
+            continue
+        register = getattr(module, "register", None)
+        if callable(register):
+            register(subparsers)
 
 
 def main(argv=None):

@@ -77,11 +77,7 @@ def initialize(config):
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         dbsession = get_tm_session(registry["dbsession_factory"], manager)
-        life = Lifecycle(registry["plugins"], dbsession, manager)
-        life.upgrade_all()
-        for name, plugin in registry["plugins"].plugins.items():
-            if plugin.manifest.default:
-                life.run("install", name)
+        Lifecycle(registry["plugins"], dbsession, manager).initialize()
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,14 @@ class Lifecycle:
         self.transaction_manager = transaction_manager
         self._route_names = route_names or (lambda plugin: [])
 
+    @classmethod
+    def for_app(cls, app_registry, dbsession, transaction_manager):
+        """A Lifecycle for the configured application (its plugins and routes)."""
+        routes = app_registry.introspector.get_category("routes") or []
+        names = [item["introspectable"]["name"] for item in routes]
+        return cls(app_registry["plugins"], dbsession, transaction_manager,
+                   route_names=lambda plugin: [n for n in names if n.startswith(plugin.name + ".")])
+
     # --- reading --------------------------------------------------------------------
 
     def snapshot(self):
@@ -307,4 +315,16 @@ class Lifecycle:
         for name in self.registry.plugins:
             if snapshot.state(name) in INSTALLED:
                 steps += self.run("upgrade", name)
+        return steps
+
+    def initialize(self):
+        """``emporium init``: upgrade everything, install default plugins never installed.
+
+        A default plugin the merchant uninstalled keeps its row, so it stays out.
+        """
+        steps = self.upgrade_all()
+        known = self.snapshot().states
+        for name, plugin in self.registry.plugins.items():
+            if plugin.manifest.default and name not in known:
+                steps += self.run("install", name)
         return steps

@@ -24,15 +24,8 @@ class PlanQuery(OperationBody):
     operation = fields.String(required=True, validate=validate.OneOf(OPERATIONS))
 
 
-def route_names_of(request):
-    routes = request.registry.introspector.get_category("routes") or []
-    names = [item["introspectable"]["name"] for item in routes]
-    return lambda plugin: [n for n in names if n.startswith(plugin.name + ".")]
-
-
 def lifecycle(request):
-    return Lifecycle(request.registry["plugins"], request.dbsession, request.tm,
-                     route_names=route_names_of(request))
+    return Lifecycle.for_app(request.registry, request.dbsession, request.tm)
 
 
 @api_view(route_name="core.plugins", request_method="GET", permission=MANAGE,

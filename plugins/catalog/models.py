@@ -11,6 +11,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import core.security  # noqa: F401  (defines core_user, which the ledger refers to)
 from core.db import Base, UTCDateTime, utcnow
 from core.money import Money
 
