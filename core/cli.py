@@ -187,7 +187,7 @@ def cmd_plugins(ctx, args):
             steps = life.plan(args.operation, args.name, cascade=args.cascade, purge=args.purge)
             emit(args, [s.as_dict() for s in steps], format_steps(steps, done=False))
         elif action == "settings":
-            life._plugin(args.name)
+            life.require(args.name)
             if args.values or args.reset:
                 values = dict(_parse_assignment(v) for v in args.values)
                 values.update({key: None for key in args.reset})
@@ -252,6 +252,46 @@ def cmd_create_user(ctx, args):
                      f"(id {data['id']}).")
 
 
+def cmd_users(ctx, args):
+    from core.accounts.services import list_users, set_active
+    from core.security import find_user
+
+    with ctx.session() as (dbsession, manager):
+        if args.action == "list":
+            data = [user.as_dict() for user in list_users(dbsession, staff_only=args.staff)]
+            emit(args, data, _user_table(data))
+            return
+        user = find_user(dbsession, args.email)
+        if user is None:
+            raise CommandError(f"no user with e-mail {args.email}")
+        set_active(dbsession, user, args.action == "activate")
+        data = user.as_dict()
+    emit(args, data, f"{'Activated' if data['is_active'] else 'Deactivated'} user "
+                     f"{data['email']} (id {data['id']}).")
+
+
+def _user_table(items):
+    if not items:
+        return "No users."
+    rows = [("ID", "EMAIL", "ROLES", "ACTIVE", "NAME")]
+    rows += [(str(u["id"]), u["email"], ",".join(u["roles"]), "yes" if u["is_active"] else "no",
+              u["name"]) for u in items]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]
+        for row in rows
+    )
+
+
+def cmd_celery(ctx, args):
+    """``worker`` and ``beat``: Celery's own commands, for this ini's application."""
+    from core.tasks.worker import run
+
+    status = run(ctx.registry, args.command, args.celery_args)
+    if status:
+        raise CommandError(f"celery {args.command} exited with status {status}")
+
+
 # --- parsing -------------------------------------------------------------------------
 
 
@@ -305,6 +345,25 @@ def build_parser():
     user.add_argument("--password", help="or EMPORIUM_NEW_USER_PASSWORD, or asked for")
     user.add_argument("--staff", action="store_true", help="give the staff role")
     user.set_defaults(func=cmd_create_user)
+
+    users = sub.add_parser("users", help="list, deactivate and activate users")
+    actions = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="every user, oldest first").add_argument(
+        "--staff", action="store_true", help="only staff users")
+    actions.add_parser("deactivate", help="refuse the user's logins and sign them out "
+                                          "(access tokens run out within their lifetime)"
+                       ).add_argument("email")
+    actions.add_parser("activate", help="let a deactivated user sign in again"
+                       ).add_argument("email")
+    users.set_defaults(func=cmd_users)
+
+    # options after "--" go to Celery: emporium worker -- --concurrency 4 -l INFO
+    for name, helptext in (("worker", "run a Celery worker (background tasks)"),
+                           ("beat", "run Celery beat (sends the periodic jobs)")):
+        celery_command = sub.add_parser(name, help=helptext)
+        celery_command.add_argument("celery_args", nargs=argparse.REMAINDER,
+                                    metavar="-- CELERY OPTIONS")
+        celery_command.set_defaults(func=cmd_celery)
     add_plugin_commands(sub)
     return parser
 

@@ -39,10 +39,10 @@ class Step:
     def describe(self):
         if self.plugin == "kernel":
             return "upgrade the kernel"
-        verb = {"install": "install", "enable": "enable", "disable": "disable",
-                "upgrade": "upgrade", "uninstall": "uninstall and delete the data of"
-                if self.purge else "uninstall (keeping the data of)"}[self.action]
-        return f"{verb} {self.plugin}"
+        if self.action == "uninstall":
+            kept = "deleting its tables and settings" if self.purge else "keeping its data"
+            return f"uninstall {self.plugin} ({kept})"
+        return f"{self.action} {self.plugin}"
 
     def as_dict(self):
         data = dataclasses.asdict(self)
@@ -71,7 +71,8 @@ class Lifecycle:
         self.dbsession.flush()
         return read_snapshot(self.dbsession)
 
-    def _plugin(self, name):
+    def require(self, name):
+        """The loaded plugin ``name``; 404 if unknown, 422 if broken."""
         plugin = self.registry.get(name)
         if plugin is not None:
             return plugin
@@ -93,7 +94,7 @@ class Lifecycle:
     def plan(self, operation, name, cascade=False, purge=False, snapshot=None):
         if operation not in OPERATIONS:
             raise NotFound(f"Unknown operation {operation!r}.", code="unknown_operation")
-        self._plugin(name)
+        self.require(name)
         snapshot = snapshot or self.snapshot()
         steps = getattr(self, f"_plan_{operation}")(name, snapshot, cascade, purge)
         return [self._detail(step, snapshot) for step in steps]
@@ -149,7 +150,7 @@ class Lifecycle:
         state = snapshot.state(name)
         if state == AVAILABLE:
             raise Conflict(f"Plugin {name!r} is not installed.", code="plugin_not_installed")
-        plugin = self._plugin(name)
+        plugin = self.require(name)
         installed = snapshot.versions.get(name)
         newer = installed is None or Version(plugin.manifest.version) > Version(installed)
         if newer or self._pending_migrations(name):
@@ -158,7 +159,7 @@ class Lifecycle:
 
     def _branch_progress(self, name):
         """(applied, pending) revisions of the plugin's branch, oldest first."""
-        if self._plugin(name).migrations_dir is None:
+        if self.require(name).migrations_dir is None:
             return [], []
         heads = migrations.current_heads(self.dbsession.connection())
         revisions = migrations.branch_revisions(self._alembic(), name)
@@ -172,7 +173,7 @@ class Lifecycle:
         return self._branch_progress(name)[1]
 
     def _detail(self, step, snapshot):
-        plugin = self._plugin(step.plugin)
+        plugin = self.require(step.plugin)
         step.tables = sorted(t for t in metadata.tables if t.startswith(plugin.table_prefix))
         step.routes = sorted(self._route_names(plugin))
         step.hooks = sorted(
@@ -188,7 +189,7 @@ class Lifecycle:
 
     def run(self, operation, name, cascade=False, purge=False):
         """Plan and carry out ``operation``; returns the steps taken ([] if nothing to do)."""
-        self._plugin(name)
+        self.require(name)
         self._lock()
         snapshot = self.snapshot()
         steps = self.plan(operation, name, cascade, purge, snapshot)
@@ -237,7 +238,7 @@ class Lifecycle:
         return row
 
     def _execute(self, step):
-        plugin = self._plugin(step.plugin)
+        plugin = self.require(step.plugin)
         row = self._row(step.plugin)
         if step.action in ("install", "upgrade"):
             if plugin.migrations_dir is not None:
@@ -279,7 +280,7 @@ class Lifecycle:
         Validated against the plugin's schema as a whole; an unknown key or a bad
         value is a 400 with per-field messages and nothing is stored.
         """
-        plugin = self._plugin(name)
+        plugin = self.require(name)
         schema_class = plugin.manifest.settings
         if schema_class is None:
             raise Unprocessable(f"Plugin {name!r} has no settings.", code="no_settings")

@@ -41,7 +41,7 @@ def list_plugins(request):
 def get_plugin(request):
     life = lifecycle(request)
     name = request.matchdict["name"]
-    life._plugin(name)
+    life.require(name)
     return describe(request.registry["plugins"], life.snapshot(), name)
 
 
@@ -78,7 +78,7 @@ def run_operation(request):
 def get_settings(request):
     name = request.matchdict["name"]
     life = lifecycle(request)
-    life._plugin(name)
+    life.require(name)
     return public_settings(request.registry["plugins"], life.snapshot(), name)
 
 
