@@ -285,8 +285,13 @@ def _user_table(items):
 
 def cmd_celery(ctx, args):
     """``worker`` and ``beat``: Celery's own commands, for this ini's application."""
+    from core.tasks import celery_app
     from core.tasks.worker import run
 
+    if args.command == "worker" and celery_app(ctx.registry).conf.task_always_eager:
+        # such a worker would wait forever: every process runs its own tasks
+        raise CommandError("this ini runs tasks in process (celery.task_always_eager = true); "
+                           "a worker needs a broker (celery.broker_url) and eager mode off")
     status = run(ctx.registry, args.command, args.celery_args)
     if status:
         raise CommandError(f"celery {args.command} exited with status {status}")
@@ -378,7 +383,8 @@ def add_plugin_commands(subparsers):
             continue
         register = getattr(module, "register", None)
         if callable(register):
-            register(subparsers)
+            with contextlib.suppress(argparse.ArgumentError):  # a name already taken
+                register(subparsers)
 
 
 def main(argv=None):

@@ -15,9 +15,14 @@ def configure(settings):
     # 3. API conventions: JSON errors, schema-validated views, request ids, OpenAPI;
     #    before the plugins, whose views are wrapped by its view derivers
     config.include("core.api")
-    # 3b. accounts: register, sign in, refresh tokens, the user and their addresses
+    # 4. accounts: register, sign in, refresh tokens, the user and their addresses
     config.include("core.accounts", route_prefix="/api/v1")
-    # 4. the plugin manager, which includes every loaded plugin's includeme
+    # 5. the plugin manager, which includes every loaded plugin's includeme
     #    (under /api/v1) and then calls the `configure` hook
     config.include("core.plugins")
+    # 6. background work: the Celery app with the kernel's and every loaded
+    #    plugin's tasks; after the plugins, whose tasks modules it reads
+    config.include("core.tasks")
+    # 7. notifications: mail settings are checked now, not at the first e-mail
+    config.include("core.notifications")
     return config

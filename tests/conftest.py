@@ -17,7 +17,7 @@ from core.db import get_tm_session
 from core.security import create_user, issue_access_token
 
 FIXTURE_PLUGINS = "tests.fixtures.plugins"
-GOOD_TEST_PLUGINS = ["alpha", "beta", "gamma", "failing"]
+GOOD_TEST_PLUGINS = ["alpha", "beta", "gamma", "failing", "tasker"]
 BROKEN_TEST_PLUGINS = ["broken_import", "bad_manifest", "unknown_dep", "cycle_a", "cycle_b",
                        "bad_hook"]
 JWT_SECRET = "test-signing-key-0123456789-0123456789"

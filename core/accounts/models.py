@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
+from core.security import User  # noqa: F401  (core_user, which the foreign keys refer to)
 
 PASSWORD_RESET, VERIFY_EMAIL = "password_reset", "verify_email"
 TOKEN_PURPOSES = (PASSWORD_RESET, VERIFY_EMAIL)

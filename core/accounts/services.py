@@ -74,9 +74,11 @@ def email_taken():
 
 
 def register_user(dbsession, email, password, name=""):
-    """A new customer; 409 if the e-mail is taken (also by a concurrent registration)."""
-    if find_user(dbsession, email) is not None:
-        raise email_taken()
+    """A new customer; 409 if the e-mail is taken (also by a concurrent registration).
+
+    The insert comes first, its unique index deciding: a SQLite transaction that
+    reads before its first write fails when another process wrote in between.
+    """
     try:
         with dbsession.begin_nested():
             user = create_user(dbsession, email, password, name=name)
@@ -88,7 +90,7 @@ def register_user(dbsession, email, password, name=""):
 def too_many_attempts(seconds):
     return TooManyRequests(
         f"Too many failed sign-ins; try again in {seconds} seconds.",
-        code="too_many_attempts", headers={"Retry-After": seconds},
+        headers={"Retry-After": seconds},
         extra={"retry_after": seconds})
 
 
@@ -96,8 +98,9 @@ def verify_credentials(registry, password, client_addr, email=None, user_id=None
     """The id of the user (found by ``email`` or ``user_id``) if ``password`` is theirs.
 
     Refuses with 429 while the account or the client address is blocked, and counts
-    the outcome in the login-attempt table. Works in transactions of its own, and
-    reads before it writes in two of them, which SQLite needs to never deadlock.
+    the outcome in the login-attempt table, in two transactions of its own: the first
+    only reads, the second begins with its write (a SQLite transaction that reads
+    before it writes fails, instead of waiting, when another process wrote meanwhile).
     """
     now = utcnow()
     with own_transaction(registry) as session:
@@ -112,7 +115,7 @@ def verify_credentials(registry, password, client_addr, email=None, user_id=None
             correct = spend_password_check_time(password)
     with own_transaction(registry) as session:
         if correct:
-            ratelimit.clear(session, keys[0][1])
+            ratelimit.clear(session, keys[0][1])  # the account's count, not the address's
         else:
             ratelimit.record_failure(session, keys, now)
     return user.id if correct else None
@@ -128,13 +131,15 @@ def log_in(registry, dbsession, email, password, client_addr):
     if user_id is None:
         raise Unauthorized("The e-mail address or the password is not correct.",
                            code="invalid_credentials")
+    now = utcnow()
+    # Rotated tokens are kept until they expire, to recognise their reuse; then they
+    # go. Written first: a SQLite transaction that reads before its first write fails
+    # instead of waiting when another process wrote in between.
+    dbsession.execute(sa.delete(RefreshToken).where(
+        RefreshToken.user_id == user_id, RefreshToken.expires_at <= now))
     user = dbsession.get(User, user_id)
     if not user.is_active:
         raise account_inactive()
-    now = utcnow()
-    # rotated tokens are kept until they expire, to recognise their reuse; then they go
-    dbsession.execute(sa.delete(RefreshToken).where(
-        RefreshToken.user_id == user.id, RefreshToken.expires_at <= now))
     return user, issue_tokens(dbsession, registry.settings, user, now=now)
 
 
@@ -155,21 +160,22 @@ def issue_tokens(dbsession, settings, user, family_id=None, now=None):
             "expires_in": access_ttl, "refresh_expires_in": refresh_ttl}
 
 
-def revoke_family(session, family_id, now=None):
+def _revoke(session, criterion, now):
     session.execute(
         sa.update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .where(criterion, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())
         .execution_options(synchronize_session=False))
+
+
+def revoke_family(session, family_id, now=None):
+    """End one sign-in: every token rotated from the same login."""
+    _revoke(session, RefreshToken.family_id == family_id, now)
 
 
 def revoke_all_refresh_tokens(session, user_id, now=None):
     """Sign the user out everywhere (no new access tokens; issued ones run out)."""
-    session.execute(
-        sa.update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow())
-        .execution_options(synchronize_session=False))
+    _revoke(session, RefreshToken.user_id == user_id, now)
 
 
 def refresh(registry, token):

@@ -4,7 +4,7 @@ from pyramid.httpexceptions import HTTPNoContent
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from core.api import api_view
-from core.api.errors import BadRequest, NotFound
+from core.api.errors import BadRequest
 from core.api.pagination import PageQuery, page_of
 from core.security import (AUTHENTICATED, authenticated_user, owned_or_404,
                            validate_password)
@@ -170,14 +170,11 @@ def request_verification(request):
 # --- /users/me/addresses -------------------------------------------------------------
 
 
-def _address_of(request):
-    user = authenticated_user(request)
-    try:
-        address_id = int(request.matchdict["id"])
-    except ValueError:
-        raise NotFound() from None
+def _own_address(request):
+    authenticated_user(request)  # a deactivated user's unexpired token stops here
+    address_id = int(request.matchdict["id"])  # the route only matches digits
     address = request.dbsession.get(Address, address_id) if address_id <= MAX_ID else None
-    return user, owned_or_404(request, address)
+    return owned_or_404(request, address)
 
 
 @api_view(route_name="core.users_me_addresses", request_method="GET", permission=AUTHENTICATED,
@@ -202,20 +199,20 @@ def add_address(request):
 @api_view(route_name="core.users_me_address", request_method="GET", permission=AUTHENTICATED,
           response_schema=schemas.AddressSchema, summary="One of the signed-in user's addresses")
 def get_address(request):
-    return _address_of(request)[1]
+    return _own_address(request)
 
 
 @api_view(route_name="core.users_me_address", request_method="PATCH", permission=AUTHENTICATED,
           body_schema=schemas.AddressPatchBody, response_schema=schemas.AddressSchema,
           summary="Change an address; is_default true makes it the only default")
 def patch_address(request):
-    _, address = _address_of(request)
+    address = _own_address(request)
     return services.update_address(request.dbsession, address, request.validated)
 
 
 @api_view(route_name="core.users_me_address", request_method="DELETE", permission=AUTHENTICATED,
           status=204, summary="Delete an address")
 def delete_address(request):
-    _, address = _address_of(request)
+    address = _own_address(request)
     services.delete_address(request.dbsession, address)
     return no_content()

@@ -22,7 +22,8 @@ class CatalogSettings(Schema):
         try:
             validate_currency(value)
         except ValueError:
-            raise ValidationError("Use a three-letter ISO 4217 code in capitals, such as EUR.") from None
+            raise ValidationError(
+                "Use a three-letter ISO 4217 code in capitals, such as EUR.") from None
 
 
 manifest = Manifest(

@@ -224,7 +224,8 @@ def import_items(dbsession, items, currency, partial=False, hook=None, user_id=N
 
 def _check_repeats(item, data, seen_slugs, seen_skus):
     if data["slug"] in seen_slugs:
-        raise ValidationError({"slug": [f"The slug is also used by row {seen_slugs[data['slug']]}."]})
+        raise ValidationError({"slug": [
+            f"The slug is also used by row {seen_slugs[data['slug']]}."]})
     seen_slugs[data["slug"]] = item.row
     for index, variant in enumerate(data.get("variants", [])):
         if variant["sku"] in seen_skus:
@@ -265,7 +266,8 @@ def _import_variants(dbsession, product, variants, currency, user_id):
     if not variants:
         return
     skus = [v["sku"] for v in variants]
-    existing = {v.sku: v for v in dbsession.scalars(sa.select(Variant).where(Variant.sku.in_(skus)))}
+    existing = {v.sku: v for v in dbsession.scalars(
+        sa.select(Variant).where(Variant.sku.in_(skus)))}
     for index, item in enumerate(variants):
         variant = existing.get(item["sku"])
         if variant is not None and variant.product_id != product.id:

@@ -114,6 +114,16 @@ def levels(dbsession, variant_ids):
     return {r.variant_id: StockLevel(r.variant_id, r.on_hand, r.reserved) for r in rows}
 
 
+def movements(dbsession, variant_id, page=1, per_page=20):
+    """A page of the variant's ledger, newest first, and the number of its rows."""
+    total = dbsession.scalar(sa.select(sa.func.count()).where(
+        StockMovement.variant_id == variant_id))
+    rows = dbsession.scalars(
+        sa.select(StockMovement).where(StockMovement.variant_id == variant_id)
+        .order_by(StockMovement.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+    return rows, total
+
+
 def level(dbsession, variant_id):
     found = levels(dbsession, [variant_id]).get(variant_id)
     if found is None:
@@ -226,7 +236,9 @@ def adjust(dbsession, variant_id, change, reason, reference=None, user_id=None,
 def set_on_hand(dbsession, variant_id, on_hand, reason, reference=None, user_id=None,
                 kind="adjustment"):
     """Set the units on hand to a counted number; the ledger records the difference."""
-    if not isinstance(on_hand, int) or isinstance(on_hand, bool) or not 0 <= on_hand <= MAX_QUANTITY:
+    if not isinstance(on_hand, int) or isinstance(on_hand, bool):
+        raise TypeError(f"on hand is an int, not {type(on_hand).__name__}")
+    if not 0 <= on_hand <= MAX_QUANTITY:
         raise ValueError(f"on hand {on_hand!r} is out of range")
     for _ in range(5):
         current = level(dbsession, variant_id)

@@ -6,14 +6,14 @@ lower-case words of letters and digits, because PostgreSQL's parser reads
 "tee 00017" or the SKU itself. Every query word must match the start of a word
 (prefix search, so "shi" finds "shirt").
 
-PostgreSQL: ``to_tsvector('simple', search_text)`` backed by a GIN index.
-SQLite: LIKE on the same column (a scan, fine for the embedded default).
+PostgreSQL: ``search_vector`` (the trigger-parsed ``search_text``), GIN-indexed.
+SQLite: LIKE on ``search_text`` (a scan, fine for the embedded default).
 """
 import re
 
 import sqlalchemy as sa
 
-from .models import Product, search_vector
+from .models import SEARCH_CONFIG, Product
 
 WORD = re.compile(r"[^\W_]+")
 MAX_WORDS = 10
@@ -39,14 +39,14 @@ def _escape_like(word):
 
 def _tsquery(terms):
     # the words hold letters and digits only, so quoting them is all the escaping needed
-    return sa.func.to_tsquery(sa.literal_column("'simple'"),
+    return sa.func.to_tsquery(sa.literal_column(f"'{SEARCH_CONFIG}'"),
                               " & ".join(f"'{term}':*" for term in terms))
 
 
 def condition(dialect_name, terms):
     """The WHERE clause that keeps products matching every word of ``terms``."""
     if dialect_name == "postgresql":
-        return search_vector(Product.search_text).op("@@")(_tsquery(terms))
+        return Product.search_vector.op("@@")(_tsquery(terms))
     # the stored words are separated by single spaces: matching " term" in
     # " " + text finds a word that starts with the term, as on PostgreSQL
     padded = sa.literal(" ") + Product.search_text
@@ -56,5 +56,5 @@ def condition(dialect_name, terms):
 def rank(dialect_name, terms):
     """An ORDER BY expression for relevance, or None where the database has none."""
     if dialect_name == "postgresql":
-        return sa.func.ts_rank(search_vector(Product.search_text), _tsquery(terms)).desc()
+        return sa.func.ts_rank(Product.search_vector, _tsquery(terms)).desc()
     return None

@@ -15,11 +15,11 @@ import unicodedata
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from core.api.errors import Conflict, NotFound
+from core.api.errors import Conflict
 from core.db import utcnow
-from core.money import Money
+from core.money import Money, exponent
 
 from . import inventory, search
 from .models import (Category, Option, OptionValue, Product, ProductImage, Stock, Variant,
@@ -63,7 +63,7 @@ def unique_slug(dbsession, model, name):
 
 def parse_ref(ref):
     """``/things/{ref}``: an id (digits) or a slug; None when it can be neither."""
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():  # not "²", which isdigit() too
         number = int(ref)
         return ("id", number) if 0 < number <= MAX_ID else None
     return ("slug", ref) if is_slug(ref) else None
@@ -77,10 +77,13 @@ def notify(hook, dbsession, product, action):
 
 
 def to_minor(amount, currency, field):
+    """A decimal amount of ``currency`` in minor units; a 400 on ``field`` if too precise."""
     try:
         return Money.from_decimal(amount, currency).amount
-    except ValueError as exc:
-        raise ValidationError({field: [str(exc)]}) from None
+    except ValueError:
+        places = exponent(currency)
+        raise ValidationError({field: [
+            f"{currency} amounts have at most {places} decimal places."]}) from None
 
 
 # --- categories -------------------------------------------------------------------------
@@ -104,7 +107,7 @@ def descendant_ids(category_id=None, slug=None):
     anchor = anchor.where(Category.id == category_id) if category_id is not None \
         else anchor.where(Category.slug == slug)
     tree = anchor.cte("catalog_subtree", recursive=True)
-    child = sa.orm.aliased(Category)
+    child = aliased(Category)
     # UNION (not UNION ALL) ends the recursion even on a cycle
     tree = tree.union(sa.select(child.id).where(child.parent_id == tree.c.id))
     return sa.select(tree.c.id)
@@ -207,6 +210,8 @@ class ProductFilters:
     in_stock: bool | None = None
     options: dict = dataclasses.field(default_factory=dict)  # name -> [values]
     include_inactive: bool = False
+    # the category and its descendants, resolved by resolve_categories()
+    category_ids: list | None = None
 
     @property
     def terms(self):
@@ -218,11 +223,25 @@ def listed():
     return [Product.is_active, Product.price_min.is_not(None)]
 
 
-def _conditions(filters, dialect_name):
-    conditions = [] if filters.include_inactive else listed()
-    if filters.category_id is not None or filters.category_slug is not None:
-        conditions.append(Product.category_id.in_(
+def resolve_categories(dbsession, filters):
+    """Look up the ids of the filtered category and its descendants, once.
+
+    A separate small query rather than a subquery: PostgreSQL cannot estimate
+    how many categories a recursive CTE yields, and with the ids themselves it
+    picks the category index instead of scanning every product.
+    """
+    wanted = filters.category_id is not None or filters.category_slug is not None
+    if wanted and filters.category_ids is None:
+        filters.category_ids = sorted(dbsession.scalars(
             descendant_ids(filters.category_id, filters.category_slug)))
+    return filters
+
+
+def product_conditions(filters, dialect_name):
+    """The WHERE clauses of a product list with these (resolved) filters."""
+    conditions = [] if filters.include_inactive else listed()
+    if filters.category_ids is not None:
+        conditions.append(Product.category_id.in_(filters.category_ids))
     if filters.brands:
         conditions.append(Product.brand.in_(filters.brands))
     if filters.terms:
@@ -277,26 +296,32 @@ def _order(filters, sort, dialect_name):
     return order
 
 
+def page_query(filters, sort, page, per_page, dialect_name):
+    """The SELECT of one page of products (without the loading of their relations)."""
+    return (sa.select(Product).where(*product_conditions(filters, dialect_name))
+            .order_by(*_order(filters, sort, dialect_name))
+            .limit(per_page).offset((page - 1) * per_page))
+
+
 def list_products(dbsession, filters, sort=None, page=1, per_page=20):
     """One page of products, fully loaded, and the total: (products, total)."""
     dialect_name = dbsession.get_bind().dialect.name
-    conditions = _conditions(filters, dialect_name)
+    resolve_categories(dbsession, filters)
+    if filters.category_ids == []:  # no such category
+        return [], 0
+    conditions = product_conditions(filters, dialect_name)
     total = dbsession.scalar(sa.select(sa.func.count()).select_from(Product).where(*conditions))
     if total == 0 or (page - 1) * per_page >= total:
         return [], total
-    products = dbsession.scalars(
-        sa.select(Product).where(*conditions)
-        .order_by(*_order(filters, sort, dialect_name))
-        .limit(per_page).offset((page - 1) * per_page)
-        .options(*PRODUCT_LOAD)
-    ).unique().all()
-    return products, total
+    query = page_query(filters, sort, page, per_page, dialect_name).options(*PRODUCT_LOAD)
+    return dbsession.scalars(query).unique().all(), total
 
 
 def facets(dbsession, filters):
     """Counts of the matching products per brand and per (direct) category."""
     dialect_name = dbsession.get_bind().dialect.name
-    conditions = _conditions(filters, dialect_name)
+    resolve_categories(dbsession, filters)
+    conditions = product_conditions(filters, dialect_name)
     count = sa.func.count(Product.id)
     brands = dbsession.execute(
         sa.select(Product.brand, count).where(*conditions, Product.brand.is_not(None))
@@ -556,13 +581,16 @@ def _reorder_options(product, declared):
         raise ValidationError({"options": [
             "List the product's options and values, each once, in the new order; values "
             "come and go with the variants that use them."]})
+    for index, option in enumerate(declared):
+        if len(set(option["values"])) != len(option["values"]):
+            raise ValidationError({f"options.{index}.values": ["Each value is listed once."]})
+    if len(given) != len(declared):
+        raise ValidationError({"options": ["Each option is named once."]})
     by_name = {option.name: option for option in product.options}
     for index, option in enumerate(declared):
         by_name[option["name"]].position = index
         for position, value in enumerate(option["values"]):
             current[option["name"]][value].position = position
-        if len(set(option["values"])) != len(option["values"]):
-            raise ValidationError({f"options.{index}.values": ["Each value is listed once."]})
     product.options.sort(key=lambda o: o.position)
     for option in product.options:
         option.values.sort(key=lambda v: v.position)

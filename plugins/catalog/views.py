@@ -1,19 +1,17 @@
 """The catalog's REST views. Public GETs are cacheable; writes need ``catalog.manage``."""
-import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from core.api import api_view
-from core.api.errors import BadRequest, Forbidden, NotFound
+from core.api.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from core.api.pagination import PageQuery, page_of
 
 from . import importer, inventory, services
-from .models import StockMovement
 from .representation import category_data, category_ref, category_tree, product_json
-from .schemas import (CategoryBody, CategoryDetailSchema, CategoryTreeSchema, ImportQuery,
-                      ImportReportSchema, MovementPageSchema, ProductBody, ProductListQuery,
-                      ProductPageSchema, ProductPatch, ProductSchema, StockChangeBody,
-                      VariantBody, VariantPatch, VariantSchema)
+from .schemas import (CategoryBody, CategoryDetailSchema, CategoryPatch, CategoryTreeSchema,
+                      ImportQuery, ImportReportSchema, MovementPageSchema, ProductBody,
+                      ProductListQuery, ProductPageSchema, ProductPatch, ProductSchema,
+                      StockChangeBody, VariantBody, VariantPatch, VariantSchema)
 
 MANAGE = "catalog.manage"
 PUBLIC = NO_PERMISSION_REQUIRED
@@ -62,6 +60,8 @@ def cacheable(request):
 def _filters(request, query, category_id=None):
     include_inactive = query.get("include_inactive", False)
     if include_inactive and not _is_staff(request):
+        if request.identity is None:
+            raise Unauthorized(headers={"WWW-Authenticate": 'Bearer realm="emporium"'})
         raise Forbidden("Only staff can list inactive products.")
     currency = _currency(request)
     prices = {key: services.to_minor(query[key], currency, key)
@@ -164,8 +164,9 @@ def _variant_json(request, variant_id):
 
 
 def _find_variant(request):
-    raw = request.matchdict["id"]
-    variant = services.find_variant(request.dbsession, int(raw)) if raw.isdigit() else None
+    parsed = services.parse_ref(request.matchdict["id"])
+    variant = services.find_variant(request.dbsession, parsed[1]) \
+        if parsed is not None and parsed[0] == "id" else None
     if variant is None:
         raise NotFound("There is no such variant.", code="variant_not_found")
     return variant
@@ -226,11 +227,7 @@ def _stock_page(request, variant):
     query = getattr(request, "validated_query", None) or {"page": 1, "per_page": 20}
     page, per_page = query["page"], query["per_page"]
     dbsession = request.dbsession
-    total = dbsession.scalar(sa.select(sa.func.count()).where(
-        StockMovement.variant_id == variant.id))
-    movements = dbsession.scalars(
-        sa.select(StockMovement).where(StockMovement.variant_id == variant.id)
-        .order_by(StockMovement.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+    movements, total = inventory.movements(dbsession, variant.id, page, per_page)
     result = page_of(request, [{
         "id": m.id, "kind": m.kind, "on_hand_change": m.on_hand_change,
         "reserved_change": m.reserved_change, "on_hand_after": m.on_hand_after,
@@ -310,7 +307,7 @@ def create_category(request):
 
 
 @api_view(route_name="catalog.category", request_method="PATCH", permission=MANAGE,
-          body_schema=CategoryBody(partial=True), response_schema=CategoryDetailSchema,
+          body_schema=CategoryPatch(partial=True), response_schema=CategoryDetailSchema,
           summary="Rename, move or reorder a category")
 def update_category(request):
     category = services.update_category(request.dbsession, _find_category(request),

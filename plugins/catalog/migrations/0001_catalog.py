@@ -6,6 +6,7 @@ Create Date: 2026-11-21
 """
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 import core.db
 
@@ -46,6 +47,7 @@ def upgrade():
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("price_min", sa.BigInteger(), nullable=True),
         sa.Column("search_text", sa.Text(), nullable=False),
+        sa.Column("search_vector", TSVECTOR().with_variant(sa.Text(), "sqlite"), nullable=True),
         sa.Column("created_at", core.db.UTCDateTime(), nullable=False),
         sa.Column("updated_at", core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["category_id"], ["catalog_category.id"],
@@ -60,10 +62,15 @@ def upgrade():
                           ("newest", ["created_at", "id"])):
         op.create_index(f"ix_catalog_product_listed_{name}", "catalog_product", columns,
                         postgresql_where=sa.text(LISTED), sqlite_where=sa.text(LISTED))
+    # full-text search: GIN on PostgreSQL, where a trigger parses search_text into
+    # search_vector; SQLite searches search_text with LIKE and leaves the vector NULL
+    op.create_index("ix_catalog_product_search", "catalog_product", ["search_vector"],
+                    postgresql_using="gin")
     if op.get_bind().dialect.name == "postgresql":
-        # full-text search; SQLite falls back to LIKE on the same column
-        op.execute("CREATE INDEX ix_catalog_product_search ON catalog_product "
-                   "USING gin (to_tsvector('simple', search_text))")
+        op.execute(
+            "CREATE TRIGGER catalog_product_search_vector BEFORE INSERT OR UPDATE OF search_text "
+            "ON catalog_product FOR EACH ROW EXECUTE FUNCTION "
+            "tsvector_update_trigger(search_vector, 'pg_catalog.simple', search_text)")
 
     op.create_table(
         "catalog_product_image",
@@ -119,7 +126,8 @@ def upgrade():
         sa.CheckConstraint("price >= 0", name=op.f("ck_catalog_variant_price_not_negative")),
         sa.CheckConstraint("compare_at_price >= 0",
                            name=op.f("ck_catalog_variant_compare_at_price_not_negative")),
-        sa.CheckConstraint("weight_grams >= 0", name=op.f("ck_catalog_variant_weight_not_negative")),
+        sa.CheckConstraint("weight_grams >= 0",
+                           name=op.f("ck_catalog_variant_weight_not_negative")),
         sa.ForeignKeyConstraint(["product_id"], ["catalog_product.id"], ondelete="CASCADE",
                                 name=op.f("fk_catalog_variant_product_id_catalog_product")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_variant")),
@@ -132,8 +140,9 @@ def upgrade():
         "catalog_variant_option",
         sa.Column("variant_id", sa.Integer(), nullable=False),
         sa.Column("value_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["value_id"], ["catalog_option_value.id"], ondelete="CASCADE",
-                                name=op.f("fk_catalog_variant_option_value_id_catalog_option_value")),
+        sa.ForeignKeyConstraint(
+            ["value_id"], ["catalog_option_value.id"], ondelete="CASCADE",
+            name=op.f("fk_catalog_variant_option_value_id_catalog_option_value")),
         sa.ForeignKeyConstraint(["variant_id"], ["catalog_variant.id"], ondelete="CASCADE",
                                 name=op.f("fk_catalog_variant_option_variant_id_catalog_variant")),
         sa.PrimaryKeyConstraint("variant_id", "value_id", name=op.f("pk_catalog_variant_option")),

@@ -3,6 +3,13 @@ import itertools
 import uuid
 
 import pytest
+import transaction
+import webtest
+
+from core.config import configure
+from core.db import get_tm_session
+from core.security import create_user
+from tests.conftest import app_settings, initialize
 
 PASSWORD = "correct horse battery"  # the password of the `staff` and `customer` fixtures
 
@@ -71,3 +78,23 @@ def assert_error(response, status, code=None, fields=()):
     for name in fields:
         assert error["fields"].get(name), error
     return error
+
+
+@pytest.fixture
+def committed_apps(make_database):
+    """Two applications on one fresh database whose writes really commit, as two
+    waitress processes are; the user shared@example.com exists."""
+    url = make_database()
+    first = configure(app_settings(url))
+    first.commit()
+    initialize(first)
+    second = configure(app_settings(url))
+    second.commit()
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        dbsession = get_tm_session(first.registry["dbsession_factory"], manager)
+        create_user(dbsession, "shared@example.com", PASSWORD)
+    yield [webtest.TestApp(config.make_wsgi_app(), extra_environ={"REMOTE_ADDR": "192.0.2.50"})
+           for config in (first, second)]
+    for config in (first, second):
+        config.registry["db_engine"].dispose()

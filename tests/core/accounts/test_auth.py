@@ -1,6 +1,7 @@
 """Register, log in, refresh and log out exactly as shared/api.md says."""
 import sqlalchemy as sa
 
+from core.accounts import services
 from core.accounts.models import RefreshToken
 from core.accounts.services import hash_token
 from core.plugins import hookimpl
@@ -152,6 +153,16 @@ def test_a_deactivated_user_is_refused_at_login_and_refresh(accounts, customer, 
     # and an access token still in its lifetime no longer reads the account
     assert_error(accounts.testapp.get("/api/v1/users/me", headers=accounts.bearer(tokens),
                                       status=401), 401, "unauthorized")
+
+
+def test_deactivating_signs_the_user_out_everywhere(accounts, customer, dbsession):
+    tokens = accounts.login(customer.email).json
+    services.set_active(dbsession, customer, False)
+    services.set_active(dbsession, customer, True)
+    # reactivated, the user signs in again: the old sign-in stays revoked
+    assert_error(accounts.refresh(tokens["refresh_token"], status=401), 401,
+                 "invalid_refresh_token")
+    accounts.login(customer.email)
 
 
 def test_refresh_gives_the_roles_the_user_has_now(accounts, customer, dbsession, registry):

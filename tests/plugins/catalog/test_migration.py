@@ -1,0 +1,83 @@
+"""The catalog's migration builds exactly what its models describe, and can be undone."""
+import pytest
+import sqlalchemy as sa
+import transaction
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from core.config import configure
+from core.db import get_tm_session, metadata
+from core.migrations import VERSION_TABLE, include_object_for
+from core.plugins.lifecycle import Lifecycle
+from tests.conftest import app_settings, initialize
+
+
+def catalog_tables():
+    return [table for name, table in metadata.tables.items() if name.startswith("catalog_")]
+
+
+def test_migration_matches_the_models(db_connection):
+    context = MigrationContext.configure(db_connection, opts={
+        "include_object": include_object_for("catalog"), "version_table": VERSION_TABLE,
+        "compare_type": True})
+    assert compare_metadata(context, metadata) == []
+
+
+def test_every_index_of_the_models_exists_with_its_condition(db_connection):
+    dialect = db_connection.dialect.name
+    inspector = sa.inspect(db_connection)
+    for table in catalog_tables():
+        reflected = {ix["name"]: ix for ix in inspector.get_indexes(table.name)
+                     if not ix.get("duplicates_constraint")}  # unique constraints' own
+        expected = {ix.name: ix for ix in table.indexes}
+        assert set(reflected) == set(expected), table.name
+        for name, index in expected.items():
+            where = index.dialect_options[dialect].get("where") \
+                if dialect in ("postgresql", "sqlite") else None
+            found = reflected[name].get("dialect_options", {}).get(f"{dialect}_where")
+            assert (where is None) == (found is None), name
+
+
+def test_uninstall_with_purge_drops_the_tables_and_install_brings_them_back(make_database):
+    config = configure(app_settings(make_database(), extra_plugins=[]))
+    config.commit()
+    initialize(config)
+    registry = config.registry
+    engine = registry["db_engine"]
+
+    def run(operation, **kwargs):
+        manager = transaction.TransactionManager(explicit=True)
+        with manager:
+            dbsession = get_tm_session(registry["dbsession_factory"], manager)
+            Lifecycle(registry["plugins"], dbsession, manager).run(operation, "catalog",
+                                                                   **kwargs)
+
+    def tables():
+        return {t for t in sa.inspect(engine).get_table_names() if t.startswith("catalog_")}
+
+    try:
+        assert tables() == {t.name for t in catalog_tables()}
+        run("uninstall", purge=True)
+        assert tables() == set()
+        run("install")
+        assert tables() == {t.name for t in catalog_tables()}
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_keeps_the_search_vector_with_a_trigger(db_connection, dbsession,
+                                                          make_product):
+    if db_connection.dialect.name != "postgresql":
+        pytest.skip("SQLite searches search_text with LIKE: no vector, no trigger")
+    product = make_product("Trigger Test", brand="Vectorium")
+    vector = dbsession.scalar(sa.text(
+        "SELECT search_vector::text FROM catalog_product WHERE id = :id"), {"id": product.id})
+    assert "'vectorium'" in vector and "'trigger'" in vector
+    product.brand = "Renamed"
+    from plugins.catalog import services
+
+    services.refresh(product)
+    dbsession.flush()
+    vector = dbsession.scalar(sa.text(
+        "SELECT search_vector::text FROM catalog_product WHERE id = :id"), {"id": product.id})
+    assert "'renamed'" in vector and "vectorium" not in vector
