@@ -17,7 +17,7 @@ import pluggy
 
 from core import hookspecs
 
-from .graph import find_cycles, topological_order
+from .graph import dependencies, find_cycles, topological_order
 from .manifest import BrokenPlugin, ManifestError, Plugin, load_plugin
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,7 @@ def discover(extra_modules=()):
             continue
         try:
             module = load()
-            plugin = load_plugin(name, module, dist)
-            _check_hooks(plugin)
-            loaded[name] = plugin
+            loaded[name] = load_plugin(name, module, dist)
         except ManifestError as exc:
             broken[name] = BrokenPlugin(name, f"invalid plugin: {exc}", dist)
         except Exception as exc:  # an import error of any kind
@@ -64,17 +62,37 @@ def discover(extra_modules=()):
             )
     _drop_unresolvable(loaded, broken)
     order = topological_order({n: list(p.manifest.depends) for n, p in loaded.items()})
+    for name in order:
+        plugin = loaded[name]
+        if any(dep not in loaded for dep in plugin.manifest.depends):
+            broken[name] = BrokenPlugin(name, "depends on a broken plugin", plugin.distribution)
+            del loaded[name]
+            continue
+        try:
+            _check_hooks(plugin, loaded)
+        except ManifestError as exc:
+            broken[name] = BrokenPlugin(name, f"invalid plugin: {exc}", plugin.distribution)
+            del loaded[name]
+    order = [name for name in order if name in loaded]
     for name, item in broken.items():
         log.warning("plugin %s is broken: %s", name, item.reason)
     return Discovery(plugins={name: loaded[name] for name in order}, broken=broken)
 
 
-def _check_hooks(plugin):
-    """Refuse hook implementations that match no hookspec or take unknown arguments."""
+def _check_hooks(plugin, loaded):
+    """Refuse hook implementations that match no hookspec or take unknown arguments.
+
+    A plugin may implement the kernel's hooks, its own, and those declared by the
+    plugins it depends on (directly or not): it cannot count on any other.
+    """
     if plugin.hooks is None:
         return
     pm = pluggy.PluginManager("emporium")
     pm.add_hookspecs(hookspecs)
+    depends = {n: list(p.manifest.depends) for n, p in loaded.items()}
+    for name in dependencies(depends, plugin.name) + [plugin.name]:
+        if loaded[name].hookspecs is not None:
+            pm.add_hookspecs(loaded[name].hookspecs)
     try:
         pm.register(plugin.hooks, name=plugin.name)
     except pluggy.PluginValidationError as exc:

@@ -1,25 +1,45 @@
-"""Render the hook reference (docs/hooks.md) from the docstrings in core/hookspecs.py.
+"""Render the hook reference (docs/hooks.md) from the hookspec docstrings.
 
-``python -m core.plugins.hookdoc > docs/hooks.md`` regenerates it; a test fails
-when the file and the hookspecs differ, so the reference cannot fall behind.
+The kernel's hooks are in ``core/hookspecs.py``; a built-in plugin offers hooks
+to the plugins that depend on it in its own ``hookspecs.py``.
+``python -m core.plugins.hookdoc > docs/hooks.md`` regenerates the reference; a
+test fails when the file and the hookspecs differ, so it cannot fall behind.
 """
+import importlib
 import inspect
+import pkgutil
 import textwrap
 
+import plugins
 from core import hookspecs
 
 
+def spec_modules():
+    """(owner, module) for the kernel and every built-in plugin that offers hooks."""
+    found = [("kernel", hookspecs)]
+    for info in sorted(pkgutil.iter_modules(plugins.__path__), key=lambda i: i.name):
+        try:
+            found.append((info.name, importlib.import_module(f"plugins.{info.name}.hookspecs")))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"plugins.{info.name}.hookspecs":
+                raise
+    return found
+
+
 def hooks():
-    """(name, signature, firstresult, docstring) of every hookspec, in source order."""
+    """(owner, name, signature, firstresult, docstring) of every hookspec, in source order."""
     found = []
-    for name, function in vars(hookspecs).items():
-        options = getattr(function, "emporium_spec", None)
-        if options is None:
-            continue
-        line = inspect.getsourcelines(function)[1]
-        found.append((line, name, inspect.signature(function), options.get("firstresult"),
-                      inspect.getdoc(function)))
-    return [item[1:] for item in sorted(found)]
+    for owner, module in spec_modules():
+        specs = []
+        for name, function in vars(module).items():
+            options = getattr(function, "emporium_spec", None)
+            if options is None or function.__module__ != module.__name__:
+                continue
+            line = inspect.getsourcelines(function)[1]
+            specs.append((line, owner, name, inspect.signature(function),
+                          options.get("firstresult"), inspect.getdoc(function)))
+        found += [spec[1:] for spec in sorted(specs, key=lambda spec: spec[0])]
+    return found
 
 
 def render():
@@ -31,7 +51,12 @@ def render():
         textwrap.dedent(hookspecs.__doc__).strip(),
         "",
     ]
-    for name, signature, firstresult, doc in hooks():
+    current = "kernel"
+    for owner, name, signature, firstresult, doc in hooks():
+        if owner != current:
+            current = owner
+            parts += [f"# Hooks of the `{owner}` plugin", "",
+                      f"Only plugins that depend on `{owner}` may implement these.", ""]
         parts += [f"## `{name}`", "", "```python", f"@hookimpl\ndef {name}{signature}:", "```", ""]
         if firstresult:
             parts += ["*First result:* calling stops at the first implementation that "

@@ -77,6 +77,7 @@ class Plugin:
     module: ModuleType
     distribution: str | None = None
     hooks: ModuleType | None = None
+    hookspecs: ModuleType | None = None  # hooks this plugin offers to its dependents
 
     @property
     def name(self):
@@ -139,8 +140,9 @@ def load_plugin(name, module, distribution=None):
     # the models join the shared metadata now, so that foreign keys between
     # plugins resolve and a plan can name the plugin's tables
     _import_optional(module, "models")
-    hooks = _import_optional(module, "hooks")
-    return Plugin(manifest=manifest, module=module, distribution=distribution, hooks=hooks)
+    return Plugin(manifest=manifest, module=module, distribution=distribution,
+                  hooks=_import_optional(module, "hooks"),
+                  hookspecs=_import_optional(module, "hookspecs"))
 
 
 def _import_optional(package, name):

@@ -90,6 +90,9 @@ class PluginRegistry:
         self.settings = settings
         self.pm = pluggy.PluginManager("emporium")
         self.pm.add_hookspecs(hookspecs)
+        for plugin in discovery.plugins.values():
+            if plugin.hookspecs is not None:
+                self.pm.add_hookspecs(plugin.hookspecs)
         # pluggy calls the last registered first; registering in reverse
         # dependency order makes hooks run in dependency order.
         for plugin in reversed(list(discovery.plugins.values())):

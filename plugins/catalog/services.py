@@ -36,7 +36,6 @@ PRODUCT_LOAD = (
                                            selectinload(Variant.option_links)),
 )
 FACET_LIMIT = 100
-CHANGED_HOOK = "catalog_product_changed"
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -70,10 +69,9 @@ def parse_ref(ref):
 
 
 def notify(hook, dbsession, product, action):
-    """Tell other plugins about a product change, if the kernel has the hook (optional)."""
-    caller = getattr(hook, CHANGED_HOOK, None) if hook is not None else None
-    if caller is not None:
-        caller(product=product, action=action, dbsession=dbsession)
+    """Tell the enabled plugins about a product change (``hook`` None: nobody to tell)."""
+    if hook is not None:
+        hook.catalog_product_changed(product=product, action=action, dbsession=dbsession)
 
 
 def to_minor(amount, currency, field):
