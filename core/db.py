@@ -72,7 +72,15 @@ def _make_sqlite_transactional(engine):
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
+        # a write request takes SQLite's write lock up front: reading first and
+        # writing later fails with "database is locked" when another process wrote
+        # in between, and SQLite cannot retry that transaction for us
+        immediate = conn.get_execution_options().get(WRITE_INTENT)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_INTENT = "emporium_write_intent"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_engine(settings, prefix="sqlalchemy."):
@@ -90,7 +98,12 @@ def get_session_factory(engine):
 
 def get_tm_session(session_factory, transaction_manager, request=None):
     """A session joined to ``transaction_manager``: committed or aborted with it."""
-    dbsession = session_factory(info={"request": request})
+    options = {}
+    bind = session_factory.kw.get("bind")
+    if (request is not None and request.method not in SAFE_METHODS
+            and isinstance(bind, sa.Engine) and bind.dialect.name == "sqlite"):
+        options["bind"] = bind.execution_options(**{WRITE_INTENT: True})
+    dbsession = session_factory(info={"request": request}, **options)
     zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
     return dbsession
 

@@ -18,11 +18,11 @@ from core.api.errors import (APIError, Conflict, Forbidden, TooManyRequests, Una
                              Unprocessable)
 from core.api.pagination import paginate_query
 from core.db import utcnow
+from core.notifications import notify
 from core.security import (User, create_user, find_user, issue_access_token,
                            refresh_token_ttl, spend_password_check_time)
 
 from . import ratelimit
-from .mail import send_mail
 from .models import PASSWORD_RESET, VERIFY_EMAIL, AccountToken, Address, RefreshToken
 
 log = logging.getLogger(__name__)
@@ -277,53 +277,37 @@ def _mailed_recently(dbsession, user, purpose):
     ).first() is not None
 
 
-def mail_after_commit(transaction_manager, settings, to, subject, body):
-    """Send only if the transaction commits: a rolled-back token is worth no mail."""
-
-    def send(committed):
-        if not committed:
-            return
-        try:
-            send_mail(settings, to, subject, body)
-        except OSError:
-            log.exception("could not write the mail %r to %s", subject, to)
-
-    transaction_manager.get().addAfterCommitHook(send)
-
-
-def _link_or_code(settings, name, token, endpoint):
+def _link(settings, name, token):
+    """The frontend's link for ``token`` if the shop configured one, else None (a code)."""
     template = settings.get(name)
-    if template:
-        return f"Open this link:\n\n    {template.replace('{token}', token)}\n"
-    return f"Your code:\n\n    {token}\n\n(for POST {endpoint})\n"
+    return template.replace("{token}", token) if template else None
 
 
-def request_password_reset(dbsession, transaction_manager, settings, email):
+def request_password_reset(request, email):
     """Mail a reset link if an active account has this address; silent otherwise, so
     that the answer never tells whether an address is registered."""
+    dbsession, settings = request.dbsession, request.registry.settings
     user = find_user(dbsession, email)
     if user is None or not user.is_active or _mailed_recently(dbsession, user, PASSWORD_RESET):
         return
     token = create_account_token(dbsession, user, PASSWORD_RESET, PASSWORD_RESET_TTL)
-    mail_after_commit(
-        transaction_manager, settings, user.email, "Reset your password",
-        "Someone, probably you, asked to reset the password of your account.\n\n"
-        + _link_or_code(settings, "emporium.password_reset_url", token,
-                        "/api/v1/auth/password-reset/confirm")
-        + f"\nIt works once, within {PASSWORD_RESET_TTL // 60} minutes. If you did not ask, "
-          "ignore this mail: your password stays as it is.\n")
+    notify(request, "core/password_reset", user.email, {
+        "name": user.name, "token": token,
+        "link": _link(settings, "emporium.password_reset_url", token),
+        "endpoint": "/api/v1/auth/password-reset/confirm",
+        "minutes": PASSWORD_RESET_TTL // 60}, sensitive=True)
 
 
-def send_verification_mail(dbsession, transaction_manager, settings, user):
-    if user.email_verified_at is not None or _mailed_recently(dbsession, user, VERIFY_EMAIL):
+def send_verification_mail(request, user):
+    if user.email_verified_at is not None or _mailed_recently(request.dbsession, user,
+                                                              VERIFY_EMAIL):
         return
-    token = create_account_token(dbsession, user, VERIFY_EMAIL, VERIFY_EMAIL_TTL)
-    mail_after_commit(
-        transaction_manager, settings, user.email, "Confirm your e-mail address",
-        "Please confirm that this is your e-mail address.\n\n"
-        + _link_or_code(settings, "emporium.email_verification_url", token,
-                        "/api/v1/auth/verify-email")
-        + f"\nIt works once, within {VERIFY_EMAIL_TTL // 3600} hours.\n")
+    token = create_account_token(request.dbsession, user, VERIFY_EMAIL, VERIFY_EMAIL_TTL)
+    notify(request, "core/verify_email", user.email, {
+        "name": user.name, "token": token,
+        "link": _link(request.registry.settings, "emporium.email_verification_url", token),
+        "endpoint": "/api/v1/auth/verify-email",
+        "hours": VERIFY_EMAIL_TTL // 3600}, sensitive=True)
 
 
 def verification_on_registration(settings):

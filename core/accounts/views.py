@@ -37,7 +37,7 @@ def register(request):
     request.plugins.hook.user_registered(user=user, request=request)
     settings = request.registry.settings
     if services.verification_on_registration(settings):
-        services.send_verification_mail(request.dbsession, request.tm, settings, user)
+        services.send_verification_mail(request, user)
     return user_json(request, user)
 
 
@@ -77,8 +77,7 @@ def logout(request):
           status=202, summary="Mail a password reset link (the answer is the same for "
                               "unknown addresses)")
 def password_reset_request(request):
-    services.request_password_reset(request.dbsession, request.tm, request.registry.settings,
-                                    request.validated["email"])
+    services.request_password_reset(request, request.validated["email"])
     return {"message": "If an account has this e-mail address, a link to reset its "
                        "password is on its way."}
 
@@ -160,8 +159,7 @@ def change_password(request):
           summary="Mail a link that confirms the signed-in user's e-mail address")
 def request_verification(request):
     user = authenticated_user(request)
-    services.send_verification_mail(request.dbsession, request.tm, request.registry.settings,
-                                    user)
+    services.send_verification_mail(request, user)
     if user.email_verified_at is not None:
         return {"message": "This e-mail address is confirmed already."}
     return {"message": "A confirmation link is on its way."}

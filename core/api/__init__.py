@@ -61,6 +61,10 @@ def request_id_tween_factory(handler, registry):
             incoming if 8 <= len(incoming) <= 64 and incoming.isascii() and incoming.isprintable()
             else uuid.uuid4().hex
         )
+        try:
+            request.GET  # parsed once here, so a bad query string is a 400 everywhere
+        except UnicodeDecodeError:
+            return json_error(request, 400, "invalid_url", "The URL is not valid UTF-8.")
         if _body_too_large(request, max_body):
             return json_error(request, 413, "payload_too_large",
                               f"The request body is larger than {max_body} bytes.")

@@ -7,6 +7,7 @@ build an error response by hand.
 import logging
 
 from marshmallow import ValidationError
+from pyramid.exceptions import URLDecodeError
 from pyramid.httpexceptions import HTTPException, HTTPMethodNotAllowed
 from pyramid.response import Response
 from pyramid_retry import is_last_attempt
@@ -143,8 +144,9 @@ def server_error_view(exc, request):
     if _should_retry(request, exc):
         # let pyramid_tm abort and pyramid_retry replay the request
         raise exc
-    log.error("unhandled error in request %s %s %s", getattr(request, "request_id", "-"),
-              request.method, request.path_qs, exc_info=exc)
+    # the raw path: a decoded one may be the very thing that failed
+    log.error("unhandled error in request %s %s %r", getattr(request, "request_id", "-"),
+              request.method, request.environ.get("PATH_INFO", ""), exc_info=exc)
     return json_error(request, 500, "server_error",
                       "Something went wrong on our side; the error was logged.",
                       request_id=getattr(request, "request_id", None))
@@ -159,7 +161,12 @@ def _should_retry(request, exc):
         return False
 
 
+def undecodable_url_view(exc, request):
+    return json_error(request, 400, "invalid_url", "The URL is not valid UTF-8.")
+
+
 def includeme(config):
+    config.add_exception_view(undecodable_url_view, context=URLDecodeError)
     config.add_exception_view(api_error_view, context=APIError)
     config.add_exception_view(validation_error_view, context=ValidationError)
     config.add_exception_view(http_exception_view, context=HTTPException)

@@ -47,6 +47,12 @@ def test_wrong_method_on_a_plugin_path_is_405_only_while_enabled(testapp, staff)
     assert testapp.post("/api/v1/gamma/ping", status=405).headers["Allow"] == "GET, HEAD"
 
 
+def test_urls_that_are_not_utf8_are_400(testapp):
+    for url in ("/api/v1/healthz%FF", "/api/v1/admin/plugins/%FF/plan",
+                "/api/v1/admin/plugins?page=%FF"):
+        assert_error_shape(testapp.get(url, status=400), 400, "invalid_url")
+
+
 def test_invalid_json_is_400(testapp, staff):
     for body in (b"{not json", b"[1, 2]", b"\xff\xfe"):
         response = testapp.post(f"{ADMIN}/alpha/install", body, headers={
