@@ -203,6 +203,21 @@ def cmd_plugins(ctx, args):
             emit(args, [s.as_dict() for s in steps], format_steps(steps, done=True))
 
 
+def cmd_plugins_new(ctx, args):
+    """Scaffold a plugin distribution; needs no ini file and no database."""
+    from core.scaffold import ScaffoldError, create
+
+    try:
+        target, files = create(args.name, args.dir)
+    except ScaffoldError as exc:
+        raise CommandError(str(exc)) from None
+    emit(args, {"plugin": args.name, "path": str(target), "files": files},
+         f"Created plugin {args.name} in {target}/ ({len(files)} files). Next:\n"
+         f"    pip install -e \"{target}[test]\"\n"
+         f"    emporium plugins install {args.name}\n"
+         f"    cd {target} && pytest")
+
+
 def _parse_assignment(text):
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -343,6 +358,10 @@ def build_parser():
     settings.add_argument("--reset", action="append", default=[], metavar="KEY",
                           help="back to the default")
     plugins.set_defaults(func=cmd_plugins)
+    new = actions.add_parser("new", help="scaffold a plugin as its own distribution")
+    new.add_argument("name", help="the plugin's name: 2-40 of a-z, 0-9, _")
+    new.add_argument("--dir", help="the directory to create (default: ./emporium-NAME)")
+    new.set_defaults(func=cmd_plugins_new, needs_app=False)
 
     user = sub.add_parser("create-user", help="create a user (the first staff user, say)")
     user.add_argument("--email", required=True)
@@ -391,7 +410,7 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        ctx = Context(args.config)
+        ctx = Context(args.config) if getattr(args, "needs_app", True) else None
         args.func(ctx, args)
     except CommandError as exc:
         return _fail(str(exc))

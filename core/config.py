@@ -20,9 +20,12 @@ def configure(settings):
     # 5. the plugin manager, which includes every loaded plugin's includeme
     #    (under /api/v1) and then calls the `configure` hook
     config.include("core.plugins")
-    # 6. background work: the Celery app with the kernel's and every loaded
+    # 6. the merchant admin: HTML pages under /admin with a session cookie and CSRF;
+    #    after the plugins, whose admin pages and hooks it shows
+    config.include("core.admin")
+    # 7. background work: the Celery app with the kernel's and every loaded
     #    plugin's tasks; after the plugins, whose tasks modules it reads
     config.include("core.tasks")
-    # 7. notifications: mail settings are checked now, not at the first e-mail
+    # 8. notifications: mail settings are checked now, not at the first e-mail
     config.include("core.notifications")
     return config

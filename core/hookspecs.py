@@ -35,9 +35,6 @@ hookspec = pluggy.HookspecMarker("emporium")
 def configure(config):
     """Add to the Pyramid configuration after every plugin's ``includeme`` ran.
 
-    ``checkout``: the Checkout; ``checkout.lines`` are priced, ``checkout.coupon_codes``
-    holds the codes the client sent.
-
     When: once per process at start-up, for every loaded plugin (enabled or not,
     since routes exist in every process and answer 404 while their plugin is
     disabled).
@@ -170,56 +167,87 @@ def user_logged_in(user, request):
 
 # --- checkout: the protocol of design.md, phase by phase --------------------------
 #
-# ``checkout`` is the orders plugin's Checkout object. It carries the request
-# (``checkout.request``), the database session (``checkout.dbsession``), the user
-# or None, the cart, the shop currency, the input of the quote (address,
-# shipping_method, coupon_codes, gift_card_codes, loyalty_points) and the results
-# of the earlier phases (lines, discounts, shipping, tax, tenders). Amounts are
-# ``core.money.Money``. Phases run in this order: validate, price_lines, discounts,
-# shipping_options, tax, tenders; nothing is written to the database until
-# ``order_placed``.
+# ``checkout`` is the orders plugin's ``plugins.orders.checkout.Checkout``. Context:
+# ``checkout.request``, ``checkout.dbsession``, ``checkout.user`` (a
+# ``core.security.User``, or None for a guest's quote), ``checkout.cart`` and
+# ``checkout.cart_lines`` (the cart's lines priced from the catalog),
+# ``checkout.currency``, ``checkout.placing`` (True while an order is placed, False
+# for a quote). The client's input: ``address`` (the shipping address as a dict of
+# name, phone, line1, line2, city, state, postal_code, country; or None),
+# ``billing_address``, ``shipping_method``, ``coupon_codes``, ``gift_card_codes``,
+# ``loyalty_points``, ``payment_method``, ``email``. The results of the phases that
+# ran: ``errors``, ``lines``, ``discounts``, ``shipping_options``,
+# ``shipping_option``, ``taxes``, ``tenders``, and the totals ``subtotal``,
+# ``discount_total``, ``shipping``, ``tax``, ``total``, ``tender_total``,
+# ``amount_due``. ``checkout.extra`` is a dict where a plugin may keep what it
+# computed for a later phase, under its own name.
+#
+# Phases run in this order: validate, price_lines, discounts, shipping_options, tax,
+# tenders, for every quote and again when the order is placed. They must not write
+# to the database: a quote is computed the same way and keeps nothing. Amounts are
+# ``core.money.Money`` in ``checkout.currency``; anything else is a programming
+# error of the plugin (a 500 naming it). The totals always add up:
+# total = subtotal - discount_total + shipping + tax; amount_due = total -
+# tender_total. Hooks other than price_lines are called one plugin at a time, so
+# each sees the answers of the plugins before it (hook wrappers are not called).
 
 
 @hookspec
 def checkout_validate(checkout):
-    """Check that the checkout can go ahead (phase 1).
+    """Say what stops the checkout from going ahead (phase 1).
 
-    ``checkout``: the Checkout; read ``checkout.cart``, ``checkout.user`` and
-    ``checkout.request``.
+    ``checkout``: the Checkout; read ``checkout.cart``, ``checkout.cart_lines``,
+    ``checkout.user``, the client's input and ``checkout.request``. The orders
+    plugin reports the cart's own problems (empty, out of stock, no longer sold)
+    and a missing shipping address first.
 
     When: first, for every quote and every order placement.
 
-    Returns: a list of errors, each ``{"code": str, "message": str}`` with an
-    optional ``"item_id"`` or ``"code"`` naming what it is about, or ``None``. All
-    plugins' lists are concatenated; any error makes placement a 422.
+    Returns: a list of errors, each ``{"code": str, "message": str}``, optionally
+    with ``"item_id"`` (the cart item at fault), ``"field"`` (the input at fault,
+    such as ``"coupon_codes"``) and keys of your own (``"coupon": "SUMMER10"``); or
+    ``None``. All plugins' lists are concatenated into the quote's ``errors``; any
+    error makes placing the order a 422 (``checkout_invalid``) and nothing is
+    written.
     """
 
 
 @hookspec(firstresult=True)
 def checkout_price_lines(checkout):
-    """Price the cart's lines from the catalog, never from the client (phase 2).
+    """Price the cart's lines, never from the client (phase 2).
 
-    ``checkout``: the Checkout; ``checkout.cart`` holds the items to price.
+    ``checkout``: the Checkout; ``checkout.cart_lines`` are the cart's lines with
+    the catalog's prices of this moment.
 
-    First result: the first plugin that answers prices the lines.
+    First result: the first plugin that answers prices the lines. The orders
+    plugin answers last (``trylast``) with the catalog's prices; a plugin with
+    its own prices (price lists, B2B) answers with ``@hookimpl(tryfirst=True)``.
 
-    Returns: a list of lines, each with ``variant_id``, ``quantity``,
-    ``unit_price`` (Money), ``total`` (Money) and the name, sku and options to keep
-    on the order; or ``None`` to leave it to another plugin.
+    Returns: a list of ``plugins.orders.checkout.Line`` (or dicts with its
+    fields): ``variant_id``, ``quantity``, ``unit_price`` (Money) and the
+    ``name``, ``sku``, ``options``, ``image_url``, ``item_id``, ``product_id`` to
+    keep on the order; or ``None`` to leave it to another plugin. Each line's
+    ``total`` is ``unit_price * quantity``.
     """
 
 
 @hookspec
 def checkout_discounts(checkout):
-    """Reduce the price of lines or of the order (phase 3).
+    """Take money off lines or off the order (phase 3): coupons, promotions.
 
-    When: after the lines are priced. ``checkout.discounts`` holds the discounts of
-    plugins that ran earlier, so a plugin can refuse to combine.
+    ``checkout``: the Checkout; ``checkout.lines`` are priced (``line.index``,
+    ``line.total``, ``line.net``: its total less the discounts so far) and
+    ``checkout.discounts`` holds the discounts of the plugins that ran before,
+    so a plugin can refuse to combine.
 
-    Returns: a list of discounts, each ``{"source": plugin name, "code": str or
-    None, "amount": Money, "lines": {line index: Money} (optional)}``, or ``None``.
-    The lists of all plugins are concatenated; the orders plugin caps the total at
-    the subtotal and spreads order-level discounts over the lines.
+    Returns: a list of discounts, each ``{"source": plugin name (default: yours),
+    "code": str or None, "name": str (optional), "amount": Money}`` for an
+    order-level discount, or with ``"lines": {line index: Money}`` instead of
+    ``amount`` for a discount on given lines; or ``None``. The orders plugin caps
+    each discount at what is left of its lines (a line never goes below zero),
+    spreads order-level discounts over the lines in proportion to them
+    (``Money.allocate``, exact to the minor unit) and records the amount really
+    taken; a coupon that is not valid belongs in ``checkout_validate``.
     """
 
 
@@ -227,12 +255,16 @@ def checkout_discounts(checkout):
 def checkout_shipping_options(checkout):
     """Offer ways to ship the order to ``checkout.address`` (phase 4).
 
-    ``checkout``: the Checkout; ``checkout.address`` may be ``None`` (then say so in
-    ``checkout_validate`` rather than here).
+    ``checkout``: the Checkout; ``checkout.address`` may be ``None`` (then offer
+    nothing, or options that do not depend on it). The lines and discounts are
+    final (a "free shipping over 50" rule reads ``checkout.subtotal`` and
+    ``checkout.discount_total``).
 
     Returns: a list of options, each ``{"code": str, "name": str, "price": Money,
-    "min_days": int, "max_days": int}``, or ``None``. The lists are concatenated;
-    ``checkout.shipping_method`` picks one of them by code.
+    "min_days": int, "max_days": int}``, or ``None``. The lists are concatenated
+    (a code offered twice counts once); ``checkout.shipping_method`` picks one by
+    code. With options offered and none picked, or an unknown code, the quote
+    has an error (``shipping_method_required``, ``unknown_shipping_method``).
     """
 
 
@@ -240,11 +272,14 @@ def checkout_shipping_options(checkout):
 def checkout_tax(checkout):
     """Compute the tax on the discounted lines and the shipping (phase 5).
 
-    ``checkout``: the Checkout; ``checkout.lines``, ``checkout.discounts`` and
-    ``checkout.shipping`` are final.
+    ``checkout``: the Checkout; ``checkout.lines`` (``line.net``),
+    ``checkout.discounts``, ``checkout.address`` and ``checkout.shipping`` are
+    final.
 
-    Returns: a list of tax lines ``{"source": str, "name": str, "rate": Decimal,
-    "amount": Money}``, or ``None``. The amounts are added up.
+    Returns: a list of tax lines ``{"source": str (default: your plugin's name),
+    "name": str, "rate": Decimal, "amount": Money}``, or ``None``. The amounts are
+    added to the total (prices are without tax) and spread over the lines and
+    the shipping, so that refunding a line gives its tax back too.
     """
 
 
@@ -256,25 +291,33 @@ def checkout_tenders(checkout):
     ``checkout.loyalty_points`` hold what the client asked to use.
 
     When: last, once the total is known; ``checkout.amount_due`` is what is left
-    after the tenders of plugins that ran earlier.
+    after the tenders of plugins that ran earlier. Check the balance here (an
+    unknown or empty card is an error of ``checkout_validate`` or simply no
+    tender); take it in ``order_placed``.
 
-    Returns: a list of tenders ``{"source": plugin name, "code": str or None,
-    "amount": Money}``, or ``None``. A tender never exceeds the amount due.
+    Returns: a list of tenders ``{"source": plugin name (default: yours), "code":
+    str or None, "amount": Money}``, or ``None``. The orders plugin caps each
+    tender at the amount still due and drops tenders that come to zero.
     """
 
 
 @hookspec
-def order_placed(order, checkout, dbsession):
+def order_placed(order, checkout, dbsession, request):
     """Record what the order uses, in the same transaction that creates it (phase 7).
 
-    ``order``: the new order (with its lines). ``checkout``: the Checkout it was
-    placed from. ``dbsession``: the session of the placing transaction.
+    ``order``: the new ``plugins.orders.models.Order`` (status payment_pending,
+    with its ``lines``, ``adjustments`` and ``tenders`` written; a ``Tender`` has
+    ``source``, ``code`` and ``amount`` in minor units). ``checkout``: the
+    Checkout it was placed from. ``dbsession``: the session of the placing
+    transaction. ``request``: the request placing it.
 
-    When: after the order and its lines are written and the stock is reserved,
-    before the transaction commits. A plugin records its redemptions here (coupon
-    use, gift card debit, points debit), locking its rows so that a concurrent
-    order cannot spend the same thing. Raising ``core.api.errors.APIError``
-    rolls the whole order back and answers with that error.
+    When: after the order is written and its stock reserved, before the cart is
+    closed and the payment started, before the transaction commits. A plugin
+    records its redemptions here (coupon use, gift card debit, points debit) with
+    a conditional UPDATE or a row lock, so that a concurrent order cannot spend
+    the same thing; when it cannot (the card was emptied meanwhile), raise
+    ``core.api.errors.Unprocessable`` (or another ``APIError``): the whole order
+    is rolled back and the client gets that error.
 
     Returns: nothing.
     """
@@ -284,41 +327,109 @@ def order_placed(order, checkout, dbsession):
 def payment_providers():
     """Declare payment providers (phase 8).
 
-    When: when an order is placed with a ``payment_method``, and for listing the
-    methods a storefront may offer.
+    When: when an order is placed (for its amount due), refunded, or its payment
+    cancelled, and for ``GET /checkout/payment-methods``.
 
     Returns: a list of provider objects, each with ``name`` (the
     ``payment_method`` a client sends), ``title``, and the methods
-    ``start(order, amount, request) -> dict`` (the order's ``payment`` JSON, for
-    example a Stripe client_secret) and ``refund(order, amount, request)``.
+    ``start(order, amount, request) -> dict`` (in the placing transaction: ask for
+    ``amount`` (Money); answer ``{"reference": the provider's id, "client_secret":
+    what the storefront needs or None, "instructions": text or None, "status":
+    "pending" (default) or "paid" if the money is already taken}``) and
+    ``refund(order, amount, request) -> dict`` (give ``amount`` back; answer
+    ``{"reference": ...}``; raise an ``APIError`` to refuse, which rolls the
+    refund back). Optional: ``cancel(order, request)`` (the order failed or was
+    cancelled unpaid), ``pending_minutes(request) -> int`` (how long an order may
+    wait for the money) and ``staff_confirms_payment = True`` (staff marks orders
+    paid, as for the ``manual`` provider). A provider reports results later with
+    ``plugins.orders.payments.payment_succeeded`` / ``payment_failed``.
     """
 
 
 @hookspec
-def order_status_changed(order, old_status, new_status, dbsession):
+def order_status_changed(order, old_status, new_status, dbsession, request):
     """An order moved from one status to another (phase 9).
 
     ``order``: the order. ``old_status``, ``new_status``: its status before and
     after. ``dbsession``: the session of the transaction making the change.
+    ``request``: the request, or the ``core.tasks.TaskContext`` of a background
+    job (both have ``dbsession``, ``plugins`` and ``registry``).
 
-    When: inside the transaction that changes the status: paid (``processing``),
-    ``shipped``, ``delivered``, ``cancelled``, ``failed``, ``returned``,
-    ``refunded``. Plugins complete or reverse what they did: restock, release a
-    coupon use, credit a gift card back, earn or take back points.
+    When: inside the transaction that changes the status, after the stock moved:
+    paid (``processing``), ``shipped``, ``delivered``, ``cancelled``, ``failed``,
+    ``returned``, ``refunded``. Plugins complete or reverse what they did: a
+    coupon use is released when the order is cancelled or failed, points are
+    earned when it is paid. Money and stored value go back only through
+    ``order_refunded``: an order that fails or is cancelled is refunded by the
+    orders plugin, which calls that hook.
 
     Returns: nothing.
     """
 
 
 @hookspec
-def order_refunded(order, amount, dbsession):
+def order_refunded(order, refund, amount, dbsession, request):
     """Money was given back on an order, in full or in part (phase 9).
 
-    ``order``: the order. ``dbsession``: the session of the refund transaction.
+    ``order``: the order. ``amount``: the Money given back by this refund.
+    ``refund``: the ``plugins.orders.models.Refund``: ``provider_amount`` (minor
+    units) went back through the payment provider, and ``refund.tenders`` lists
+    the rest, each with its ``tender`` (``source``, ``code``) and ``amount`` in
+    minor units: a gift card plugin credits back exactly the parts whose
+    ``tender.source`` is its own. ``dbsession``: the session of the refund
+    transaction. ``request``: the request or the task's context.
 
-    ``amount``: the Money refunded by this refund. When: inside the refund
-    transaction, after the payment provider accepted it; plugins reverse in
-    proportion (for example loyalty takes back the points earned on ``amount``).
+    When: inside the refund transaction, after the payment provider accepted it,
+    also when an order fails or is cancelled with stored value on it. Plugins
+    reverse in proportion (loyalty takes back the points earned on ``amount``).
 
     Returns: nothing.
+    """
+
+
+# --- the merchant admin (/admin) ---------------------------------------------------
+#
+# A plugin's admin pages are ordinary views in its own package, on routes added with
+# ``core.admin.add_admin_route(config, "<plugin>.admin_<page>", "/<plugin>/...")``
+# from its ``includeme`` and declared with ``@core.admin.admin_view(...)``; they
+# answer 404 while the plugin is disabled. These hooks put them in front of staff.
+
+
+@hookspec
+def admin_menu(request):
+    """Add entries to the menu of the merchant admin.
+
+    When: on every admin page shown to a signed-in staff member; only enabled
+    plugins are asked, so a plugin's entries go away while it is disabled.
+
+    ``request``: the current request; ``request.admin.user`` is the signed-in
+    ``User`` and ``request.admin.can(permission)`` tells what they may do.
+
+    Returns: a list of entries, or ``None``. An entry is a dict: ``"title"``
+    (str), ``"route_name"`` (one of the plugin's admin routes, without
+    parameters), ``"permission"`` (str or ``None``: an entry the user lacks the
+    permission for is left out), ``"order"`` (int: the menu is sorted by it, then
+    by title; the kernel's Dashboard is 0 and Plugins 1000), and optionally
+    ``"match"``, a prefix of route names on which the entry shows as the current
+    one (default: ``route_name``).
+    """
+
+
+@hookspec
+def admin_dashboard(request):
+    """Add widgets to the dashboard, the admin's first page.
+
+    When: each time the dashboard is shown; only enabled plugins are asked.
+
+    ``request``: the current request, as for ``admin_menu``.
+
+    Returns: a list of widgets, or ``None``. A widget is a dict with ``"title"``
+    (str) and ``"order"`` (int, smaller first; the kernel's Plugins widget is 900
+    and Accounts 950), and any of: ``"permission"`` (left out for users without
+    it); ``"figures"``, a list of ``{"label": str, "value": str, "url": str or
+    None}``; ``"table"``, ``{"columns": [str], "rows": [[cell]]}`` where a cell is
+    a str or ``{"text": str, "url": str}``, with ``"empty"`` (str) shown when
+    there are no rows; ``"link"``, ``{"title": str, "url": str}``; ``"template"``,
+    the asset spec of a Jinja2 template included with ``widget`` and ``request``
+    in its context, for anything else.
     """

@@ -80,6 +80,8 @@ def includeme(config):
     config.include(".errors")
     # over pyramid_tm, so a refused body never opens a transaction
     config.add_tween("core.api.request_id_tween_factory", over="pyramid_tm.tm_tween_factory")
+    # outermost of the API's tweens: a preflight needs no id, no body, no transaction
+    config.add_tween("core.api.cors.cors_tween_factory", over="core.api.request_id_tween_factory")
     config.add_view_deriver(plugin_gate, under="INGRESS", over="secured_view")
     # under the renderer: the wrapped view returns data, not yet a Response
     config.add_view_deriver(schema_view, under="rendered_view", over="mapped_view")

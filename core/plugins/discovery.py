@@ -18,7 +18,7 @@ import pluggy
 from core import hookspecs
 
 from .graph import dependencies, find_cycles, topological_order
-from .manifest import BrokenPlugin, ManifestError, Plugin, load_plugin
+from .manifest import BrokenPlugin, IncompatiblePlugin, ManifestError, Plugin, load_plugin
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ def discover(extra_modules=()):
         try:
             module = load()
             loaded[name] = load_plugin(name, module, dist)
+        except IncompatiblePlugin as exc:
+            broken[name] = BrokenPlugin(name, f"incompatible: {exc}", dist)
         except ManifestError as exc:
             broken[name] = BrokenPlugin(name, f"invalid plugin: {exc}", dist)
         except Exception as exc:  # an import error of any kind

@@ -1,11 +1,14 @@
 """What a plugin says about itself."""
 import dataclasses
+import functools
 import importlib
+import importlib.metadata
 import pathlib
 import re
 from types import ModuleType
 
 from marshmallow import Schema
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -16,6 +19,19 @@ class ManifestError(ValueError):
     pass
 
 
+class IncompatiblePlugin(ManifestError):
+    """The plugin declares kernel versions that exclude the running one."""
+
+
+@functools.cache
+def kernel_version():
+    """The running kernel's version (the ``emporium`` distribution); None if unknown."""
+    try:
+        return Version(importlib.metadata.version("emporium"))
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 @dataclasses.dataclass(frozen=True)
 class Manifest:
     """Declared as ``manifest = Manifest(...)`` in a plugin package's ``__init__``.
@@ -23,6 +39,8 @@ class Manifest:
     ``settings`` is a marshmallow Schema class; a field with
     ``metadata={"secret": True}`` is write-only through the API.
     ``default`` plugins are installed by ``emporium init``.
+    ``requires_kernel`` is a PEP 440 specifier set (``">=0.1,<1"``) of the kernel
+    versions the plugin works with; on any other it is broken, never installable.
     """
 
     name: str
@@ -32,6 +50,7 @@ class Manifest:
     depends: tuple[str, ...] = ()
     default: bool = False
     settings: type[Schema] | None = None
+    requires_kernel: str | None = None
 
     def validate(self):
         if not isinstance(self.name, str) or not NAME.match(self.name):
@@ -57,6 +76,23 @@ class Manifest:
             isinstance(self.settings, type) and issubclass(self.settings, Schema)
         ):
             raise ManifestError("settings must be a marshmallow Schema class")
+        if self.requires_kernel is not None:
+            try:
+                # an empty set would accept every kernel: surely not what was meant
+                if not SpecifierSet(self.requires_kernel):
+                    raise InvalidSpecifier(self.requires_kernel)
+            except (InvalidSpecifier, TypeError):
+                raise ManifestError(f"requires_kernel {self.requires_kernel!r} is not a "
+                                    "PEP 440 specifier set such as '>=0.1,<1'") from None
+
+    def check_kernel(self, version):
+        """Raise IncompatiblePlugin unless kernel ``version`` is in ``requires_kernel``."""
+        if self.requires_kernel is None or version is None:
+            return
+        # a pre-release kernel inside the range is still inside it
+        if not SpecifierSet(self.requires_kernel).contains(version, prereleases=True):
+            raise IncompatiblePlugin(f"needs Emporium {self.requires_kernel}, "
+                                     f"this is {version}")
 
     @property
     def secret_settings(self):
@@ -108,6 +144,7 @@ class Plugin:
             "summary": manifest.summary,
             "depends": list(manifest.depends),
             "default": manifest.default,
+            "requires_kernel": manifest.requires_kernel,
             "distribution": self.distribution,
         }
 
@@ -134,6 +171,8 @@ def load_plugin(name, module, distribution=None):
         raise ManifestError(
             f"registered as {name!r} but its manifest is named {manifest.name!r}"
         )
+    # before its models and hooks are imported: they may use what this kernel lacks
+    manifest.check_kernel(kernel_version())
     includeme = getattr(module, "includeme", None)
     if includeme is not None and not callable(includeme):
         raise ManifestError("includeme is not callable")

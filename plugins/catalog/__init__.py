@@ -33,6 +33,7 @@ manifest = Manifest(
     summary="Categories, products with options and variants, inventory, search and import",
     default=True,
     settings=CatalogSettings,
+    requires_kernel=">=0.1,<1",
 )
 
 
@@ -49,3 +50,4 @@ def includeme(config):
     config.add_route("catalog.variant_stock", "/variants/{id}/stock")
     config.add_route("catalog.import", "/catalog/import")
     config.scan(".views")
+    config.include(".admin")  # the merchant admin's pages, under /admin/catalog

@@ -2,6 +2,7 @@
 from core.plugins import hookimpl
 
 from . import demo
+from .admin import admin_dashboard, admin_menu  # noqa: F401  (the admin's menu and widgets)
 
 
 @hookimpl

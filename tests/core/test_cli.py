@@ -163,7 +163,8 @@ def test_production_ini_names_every_secret_from_the_environment():
                "EMPORIUM_JWT_SECRET": "x" * 40, "EMPORIUM_REDIS_URL": "redis://r:6379/0",
                "EMPORIUM_BROKER_URL": "redis://r:6379/1", "EMPORIUM_SMTP_HOST": "smtp.shop",
                "EMPORIUM_SMTP_USERNAME": "shop", "EMPORIUM_SMTP_PASSWORD": "pw",
-               "EMPORIUM_MAIL_SENDER": "Shop <shop@example.com>"}
+               "EMPORIUM_MAIL_SENDER": "Shop <shop@example.com>",
+               "EMPORIUM_ADMIN_SESSION_SECRET": "s" * 40}
     resolved = resolve(settings, environ=environ)
     assert resolved["sqlalchemy.url"] == "postgresql+psycopg://db/shop"
     assert resolved["emporium.jwt_secret"] == "x" * 40

@@ -10,7 +10,9 @@ def test_discovery_orders_dependencies_first_and_reports_broken_plugins():
     found = discover([f"{FIXTURE_PLUGINS}.{n}" for n in GOOD_TEST_PLUGINS + BROKEN_TEST_PLUGINS])
     names = list(found.plugins)
     assert names.index("alpha") < names.index("beta") < names.index("gamma")
-    assert set(BROKEN_TEST_PLUGINS) == set(found.broken)
+    # distributions aside: another test run may have one half-installed (test_scaffold)
+    from_modules = {n for n, b in found.broken.items() if b.distribution is None}
+    assert set(BROKEN_TEST_PLUGINS) == from_modules
     assert not set(BROKEN_TEST_PLUGINS) & set(found.plugins)
 
 

@@ -23,6 +23,8 @@ manifest = Manifest(
     title="Announcements",
     summary="Shop-wide notices shown to visitors between a start and an optional end time",
     settings=AnnouncementsSettings,
+    # the kernel versions it works with; on any other it is listed as broken
+    requires_kernel=">=0.1,<1",
 )
 
 

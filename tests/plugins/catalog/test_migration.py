@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from core.config import configure
 from core.db import get_tm_session, metadata
 from core.migrations import VERSION_TABLE, include_object_for
+from core.plugins.graph import dependents
 from core.plugins.lifecycle import Lifecycle
 from tests.conftest import app_settings, initialize
 
@@ -45,18 +46,21 @@ def test_uninstall_with_purge_drops_the_tables_and_install_brings_them_back(make
     registry = config.registry
     engine = registry["db_engine"]
 
-    def run(operation, **kwargs):
+    def run(operation, name="catalog", **kwargs):
         manager = transaction.TransactionManager(explicit=True)
         with manager:
             dbsession = get_tm_session(registry["dbsession_factory"], manager)
-            Lifecycle(registry["plugins"], dbsession, manager).run(operation, "catalog",
-                                                                   **kwargs)
+            Lifecycle(registry["plugins"], dbsession, manager).run(operation, name, **kwargs)
 
     def tables():
         return {t for t in sa.inspect(engine).get_table_names() if t.startswith("catalog_")}
 
     try:
         assert tables() == {t.name for t in catalog_tables()}
+        # the default plugins that need the catalog go first, dependents before dependencies
+        plugins = registry["plugins"]
+        for name in reversed(dependents(plugins.depends, "catalog")):
+            run("uninstall", name)
         run("uninstall", purge=True)
         assert tables() == set()
         run("install")

@@ -1,0 +1,239 @@
+"""The order desk in the merchant admin: the list with filters, an order, and its moves.
+
+The pages load the REST API's schemas (``StaffOrdersQuery``, ``ShipBody``, ...),
+lock the order as the staff API does, call the same ``services`` and show the
+staff representation (``order_json(..., staff=True)``): a move is refused for
+the same reasons, in the same words. Routes are named ``orders.admin_page_*``
+(the plugin's JSON routes already use ``orders.admin_*``), so they answer 404
+while the plugin is disabled; the menu entry and widgets come from ``hooks.py``.
+"""
+import datetime as dt
+
+import sqlalchemy as sa
+from marshmallow import ValidationError
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+
+from core.admin import add_admin_route, admin_view
+from core.admin.forms import attempt, checked, pager, text
+from core.api.errors import _as_field_messages
+from core.db import utcnow
+from core.plugins import hookimpl
+
+from . import MANAGE, services
+from .models import PAYMENT_PENDING, PROCESSING, STATUSES, Order
+from .representation import order_json
+from .schemas import (NoteBody, RefundBody, ReturnBody, ShipBody, StaffNoteBody,
+                      StaffOrdersQuery)
+from .views import _money
+
+TEMPLATES = "plugins.orders:templates/admin/"
+ACTIONS = ("mark-paid", "ship", "deliver", "cancel", "return", "refund", "note")
+# the statuses in which an order waits for the shop
+WAITING = ((PAYMENT_PENDING, "Waiting for payment"), (PROCESSING, "Paid, to ship"))
+
+
+def includeme(config):
+    add_admin_route(config, "orders.admin_page_orders", "/orders")
+    add_admin_route(config, "orders.admin_page_order", "/orders/{number}")
+    add_admin_route(config, "orders.admin_page_action",
+                    "/orders/{number}/{action:" + "|".join(ACTIONS) + "}")
+    config.scan(__name__)
+
+
+# --- menu and dashboard (registered through hooks.py) ---------------------------------
+
+
+@hookimpl
+def admin_menu(request):
+    return [{"title": "Orders", "route_name": "orders.admin_page_orders", "permission": MANAGE,
+             "match": "orders.admin_page", "order": 50}]
+
+
+def _figures(dbsession, since):
+    """(orders placed since, {currency: revenue}); revenue is what was paid on them and
+    not given back."""
+    count = dbsession.scalar(sa.select(sa.func.count()).select_from(Order)
+                             .where(Order.placed_at >= since))
+    kept = dbsession.execute(
+        sa.select(Order.currency, sa.func.sum(Order.paid_amount - Order.refunded_amount))
+        .where(Order.placed_at >= since).group_by(Order.currency)).all()
+    # SUM of BIGINT is a NUMERIC on PostgreSQL: back to whole minor units
+    return count, {currency: int(amount or 0) for currency, amount in kept}
+
+
+def _revenue(kept):
+    from core.money import Money
+
+    return ", ".join(f"{Money(amount, currency)} {currency}"
+                     for currency, amount in sorted(kept.items())) or "0"
+
+
+@hookimpl
+def admin_dashboard(request):
+    dbsession = request.dbsession
+    now = utcnow()
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = today.replace(day=1)
+    day_count, day_kept = _figures(dbsession, today)
+    month_count, month_kept = _figures(dbsession, month)
+    waiting = dict(dbsession.execute(
+        sa.select(Order.status, sa.func.count()).where(Order.status.in_([s for s, _ in WAITING]))
+        .group_by(Order.status)).all())
+    to_ship = dbsession.scalars(
+        sa.select(Order).where(Order.status == PROCESSING)
+        .order_by(Order.placed_at, Order.id).limit(5)).all()
+
+    def listed(status):
+        return request.route_path("orders.admin_page_orders", _query={"status": status})
+
+    return [
+        {"title": "Orders (UTC)", "order": 10, "permission": MANAGE, "figures": [
+            {"label": "Orders today", "value": str(day_count), "url": None},
+            {"label": "Revenue today", "value": _revenue(day_kept), "url": None},
+            {"label": "Orders this month", "value": str(month_count), "url": None},
+            {"label": "Revenue this month", "value": _revenue(month_kept), "url": None},
+        ] + [{"label": label, "value": str(waiting.get(status, 0)), "url": listed(status)}
+             for status, label in WAITING]},
+        {"title": "Oldest orders to ship", "order": 20, "permission": MANAGE, "table": {
+            "columns": ["Order", "Placed", "Customer"],
+            "rows": [[{"text": order.number,
+                       "url": request.route_path("orders.admin_page_order",
+                                                 number=order.number)},
+                      order.placed_at.strftime("%Y-%m-%d %H:%M"), order.email]
+                     for order in to_ship]},
+         "empty": "Nothing is waiting to ship.",
+         "link": {"title": "Every order", "url": request.route_path(
+             "orders.admin_page_orders")}},
+    ]
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def _day(value, field, end=False):
+    """A date input (YYYY-MM-DD) as the UTC datetime the query schema takes."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({field: ["Enter a date as YYYY-MM-DD."]}) from None
+    moment = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+    return (moment + dt.timedelta(days=1) if end else moment).isoformat()
+
+
+def _list_query(request):
+    params = request.GET
+    query = {"page": params.get("page", "1"), "per_page": params.get("per_page", "20")}
+    statuses = [s for s in params.getall("status") if s]
+    if statuses:
+        query["status"] = statuses
+    for key in ("number", "email"):
+        if text(params, key):
+            query[key] = text(params, key)
+    if text(params, "placed_from"):
+        query["placed_from"] = _day(text(params, "placed_from"), "placed_from")
+    if text(params, "placed_to"):  # the whole day given
+        query["placed_to"] = _day(text(params, "placed_to"), "placed_to", end=True)
+    return StaffOrdersQuery().load(query)
+
+
+@admin_view(route_name="orders.admin_page_orders", request_method="GET", permission=MANAGE,
+            renderer=TEMPLATES + "orders.jinja2")
+def list_orders(request):
+    params = request.GET
+    shown = {key: text(params, key) for key in ("number", "email", "placed_from", "placed_to")}
+    shown["status"] = params.get("status", "")
+    try:
+        query = _list_query(request)
+    except ValidationError as exc:
+        request.response.status = 400
+        return {"orders": [], "page": None, "filters": shown, "statuses": STATUSES,
+                "errors": _as_field_messages(exc.messages)}
+    orders, total = services.staff_orders(request.dbsession, query, query["page"],
+                                          query["per_page"])
+    return {"orders": [order_json(request, order, staff=True) for order in orders],
+            "page": pager(request, total, query["per_page"]), "filters": shown,
+            "statuses": STATUSES, "errors": {}}
+
+
+def _order_or_404(request, lock=False):
+    order = services.find_order(request.dbsession, request.matchdict["number"], lock=lock)
+    if order is None:
+        raise HTTPNotFound()
+    return order
+
+
+@admin_view(route_name="orders.admin_page_order", request_method="GET", permission=MANAGE,
+            renderer=TEMPLATES + "order.jinja2")
+def order_page(request):
+    order = _order_or_404(request)
+    data = order_json(request, order, staff=True)
+    allowed = set(data["allowed_transitions"])
+    payment = order.payment
+    provider = services.payments.provider(request, order.payment_provider) \
+        if payment is not None else None
+    return {"order": data, "can": {
+        "mark-paid": order.status == PAYMENT_PENDING
+        and getattr(provider, "staff_confirms_payment", False),
+        "ship": "shipped" in allowed, "deliver": "delivered" in allowed,
+        "cancel": "cancelled" in allowed, "return": "returned" in allowed,
+        "refund": order.status != PAYMENT_PENDING and not order.refundable.is_zero(),
+    }}
+
+
+def _move(request, order, action, post):
+    """Run ``action`` on the locked ``order`` with the posted form, as the staff API does."""
+    user_id = request.admin.user.id
+    if action == "mark-paid":
+        body = NoteBody().load({"note": text(post, "note")})
+        return services.mark_paid(request, order, user_id=user_id, note=body["note"])
+    if action == "ship":
+        body = ShipBody().load({key: text(post, key)
+                                for key in ("carrier", "tracking_number", "note")})
+        return services.ship(request, order, carrier=body["carrier"],
+                             tracking_number=body["tracking_number"], user_id=user_id,
+                             note=body["note"])
+    if action == "deliver":
+        body = NoteBody().load({"note": text(post, "note")})
+        return services.deliver(request, order, user_id=user_id, note=body["note"])
+    if action == "cancel":
+        body = NoteBody().load({"note": text(post, "note")})
+        return services.cancel_order(request, order, actor="staff", user_id=user_id,
+                                     note=body["note"])
+    if action == "return":
+        body = ReturnBody().load({"note": text(post, "note"),
+                                  "restock": checked(post, "restock")})
+        return services.return_order(request, order, restock=body["restock"],
+                                     user_id=user_id, note=body["note"])
+    if action == "refund":
+        data = {"note": text(post, "note")}
+        if text(post, "amount"):
+            data["amount"] = text(post, "amount")
+        body = RefundBody().load(data)
+        amount = _money(body["amount"], order.currency) if body.get("amount") is not None \
+            else None
+        return services.refund(request, order, amount=amount, user_id=user_id,
+                               note=body["note"])
+    body = StaffNoteBody().load({"note": text(post, "note")})
+    return services.add_note(request.dbsession, order, body["note"], user_id=user_id)
+
+
+DONE = {"mark-paid": "is marked paid", "ship": "is shipped", "deliver": "is delivered",
+        "cancel": "is cancelled", "return": "is returned", "refund": "is refunded",
+        "note": "has a new note"}
+
+
+@admin_view(route_name="orders.admin_page_action", request_method="POST", permission=MANAGE)
+def order_action(request):
+    action = request.matchdict["action"]
+    order = _order_or_404(request, lock=True)
+    result, refusal = attempt(request, lambda: _move(request, order, action, request.POST))
+    if refusal is not None:
+        details = " ".join(" ".join(messages) for messages in refusal.fields.values())
+        request.admin.flash(f"{refusal.message} {details}".strip() if refusal.status != 400
+                            else details or refusal.message, "error")
+    elif action == "refund":
+        request.admin.flash(f"Order {order.number}: {order.money(result.amount)} "
+                            f"{order.currency} refunded.")
+    else:
+        request.admin.flash(f"Order {order.number} {DONE[action]}.")
+    return HTTPSeeOther(request.route_url("orders.admin_page_order", number=order.number))
