@@ -20,6 +20,7 @@ ENVIRONMENT_OVERRIDES = {
     "EMPORIUM_RESULT_BACKEND": "celery.result_backend",
     "EMPORIUM_PLUGINS_REFRESH_INTERVAL": "emporium.plugins.refresh_interval",
     "EMPORIUM_PLUGINS_EXTRA": "emporium.plugins.extra",
+    "EMPORIUM_ADMIN_SESSION_SECRET": "emporium.admin.session_secret",
 }
 
 # A plugin setting can be forced by an operator with EMPORIUM_PLUGIN_<NAME>__<KEY>

@@ -3,7 +3,7 @@ import dataclasses
 
 from marshmallow import ValidationError
 
-from core.api.errors import APIError, _as_field_messages
+from core.api.errors import APIError, field_messages
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -35,7 +35,7 @@ def attempt(request, action):
             return action(), None
     except ValidationError as exc:
         return None, Refusal("Some fields are not valid; see the messages below.",
-                             _as_field_messages(exc.messages), 400, exc)
+                             field_messages(exc.messages), 400, exc)
     except APIError as exc:
         return None, Refusal(exc.message, dict(exc.fields), exc.status, exc)
 

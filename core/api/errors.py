@@ -82,7 +82,7 @@ def json_error(request, status, code, message, fields=None, headers=None, **extr
     return response
 
 
-def _as_field_messages(messages):
+def field_messages(messages):
     """marshmallow's nested messages flattened to {"field.sub": [str, ...]}."""
     flat = {}
 
@@ -109,7 +109,7 @@ def api_error_view(exc, request):
 
 def validation_error_view(exc, request):
     return json_error(request, 400, "invalid", "Some fields are not valid.",
-                      _as_field_messages(exc.messages))
+                      field_messages(exc.messages))
 
 
 HTTP_CODES = {

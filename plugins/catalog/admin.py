@@ -17,8 +17,8 @@ from core.plugins import hookimpl
 from . import importer, inventory, services
 from .models import Category, Product, Stock, Variant
 from .representation import product_data
-from .schemas import (MAX_ID, CategoryBody, CategoryPatch, ProductBody, ProductPatch, StockChangeBody,
-                      VariantBody, VariantPatch)
+from .schemas import (MAX_ID, CategoryBody, CategoryPatch, ProductBody, ProductPatch,
+                      StockChangeBody, VariantBody, VariantPatch)
 
 MANAGE = "catalog.manage"
 TEMPLATES = "plugins.catalog:templates/admin/"

@@ -15,7 +15,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 
 from core.admin import add_admin_route, admin_view
 from core.admin.forms import attempt, checked, pager, text
-from core.api.errors import _as_field_messages
+from core.api.errors import field_messages
 from core.db import utcnow
 from core.plugins import hookimpl
 
@@ -147,7 +147,7 @@ def list_orders(request):
     except ValidationError as exc:
         request.response.status = 400
         return {"orders": [], "page": None, "filters": shown, "statuses": STATUSES,
-                "errors": _as_field_messages(exc.messages)}
+                "errors": field_messages(exc.messages)}
     orders, total = services.staff_orders(request.dbsession, query, query["page"],
                                           query["per_page"])
     return {"orders": [order_json(request, order, staff=True) for order in orders],

@@ -33,7 +33,7 @@ from core.api.errors import NotFound, Unprocessable
 from core.db import utcnow
 
 from . import lifecycle
-from .models import PAYMENT_PENDING, PROCESSING, Order, Payment
+from .models import PAYMENT_PENDING, PROCESSING, Payment
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,3 @@ def cancel_pending(request, order):
     cancel = getattr(found, "cancel", None)
     if callable(cancel):
         cancel(order=order, request=request)
-
-
-__all__ = ["ManualProvider", "providers", "provider", "payment_succeeded", "payment_failed",
-           "MANUAL", "Order"]

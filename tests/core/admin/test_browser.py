@@ -104,7 +104,8 @@ celery.broker_url = memory://
             "name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
             "postal_code": "SW1Y 4JH", "country": "GB"}}, token=token,
             headers={"Idempotency-Key": uuid.uuid4().hex})
-        emporium(ini, "plugins", "disable", "orders")
+        # with the plugins that build on orders, if any are enabled
+        emporium(ini, "plugins", "disable", "orders", "--cascade")
         wait_for(base + "/api/v1/checkout/payment-methods", 404, limit=5)
         yield base, order["number"]
     finally:

@@ -1,0 +1,77 @@
+"""The loyalty migration builds exactly what the models describe, and can be undone; the
+database itself refuses a negative balance and an entry of the wrong sign."""
+import pytest
+import sqlalchemy as sa
+import transaction
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from core.config import configure
+from core.db import get_tm_session, metadata
+from core.migrations import VERSION_TABLE, include_object_for
+from core.plugins.lifecycle import Lifecycle
+from tests.conftest import app_settings, initialize
+
+
+def loyalty_tables():
+    return {name for name in metadata.tables if name.startswith("loyalty_")}
+
+
+def test_migration_matches_the_models(loyalty, db_connection):
+    context = MigrationContext.configure(db_connection, opts={
+        "include_object": include_object_for("loyalty"), "version_table": VERSION_TABLE,
+        "compare_type": True})
+    assert compare_metadata(context, metadata) == []
+
+
+def test_every_index_of_the_models_exists(loyalty, db_connection):
+    inspector = sa.inspect(db_connection)
+    for name in loyalty_tables():
+        reflected = {ix["name"] for ix in inspector.get_indexes(name)
+                     if not ix.get("duplicates_constraint")}
+        assert reflected == {ix.name for ix in metadata.tables[name].indexes}, name
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE loyalty_account SET balance = -1 WHERE user_id = :user",
+    "INSERT INTO loyalty_entry (user_id, kind, points, balance_after, reason, created_at) "
+    "VALUES (:user, 'earned', -5, 0, '', CURRENT_TIMESTAMP)",
+    "INSERT INTO loyalty_entry (user_id, kind, points, balance_after, reason, created_at) "
+    "VALUES (:user, 'adjusted', 5, 5, '', CURRENT_TIMESTAMP)",
+    "INSERT INTO loyalty_entry (user_id, kind, points, balance_after, reason, created_at) "
+    "VALUES (:user, 'gifted', 5, 5, 'x', CURRENT_TIMESTAMP)",
+])
+def test_the_database_holds_the_rules(loyalty, buyer, dbsession, statement):
+    loyalty.adjust(buyer.user, 5)
+    with pytest.raises(sa.exc.IntegrityError):
+        with dbsession.begin_nested():
+            dbsession.execute(sa.text(statement), {"user": buyer.user.id})
+
+
+def test_uninstall_with_purge_drops_the_tables_and_install_brings_them_back(make_database):
+    config = configure(app_settings(make_database(), extra_plugins=[]))
+    config.commit()
+    initialize(config)
+    registry = config.registry
+    engine = registry["db_engine"]
+
+    def run(operation, **kwargs):
+        manager = transaction.TransactionManager(explicit=True)
+        with manager:
+            dbsession = get_tm_session(registry["dbsession_factory"], manager)
+            Lifecycle(registry["plugins"], dbsession, manager).run(operation, "loyalty",
+                                                                   **kwargs)
+
+    def tables():
+        return {t for t in sa.inspect(engine).get_table_names() if t.startswith("loyalty_")}
+
+    try:
+        assert tables() == set()  # not a default plugin
+        run("install")
+        assert tables() == loyalty_tables() == {"loyalty_account", "loyalty_entry"}
+        run("uninstall", purge=True)
+        assert tables() == set()
+        run("install")
+        assert tables() == loyalty_tables()
+    finally:
+        engine.dispose()
