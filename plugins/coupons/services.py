@@ -5,6 +5,7 @@ Functions never commit; they raise ``core.api.errors`` that leave the transactio
 be rolled back. The checkout's side is in ``checkout.py`` and ``redemptions.py``.
 """
 import csv
+import datetime as dt
 import io
 import secrets
 
@@ -131,10 +132,13 @@ def _check_currency(data, currency):
 def _values(data, currency):
     """The columns a body sets, money in minor units of ``currency``."""
     values = {}
-    for key in ("name", "kind", "starts_at", "ends_at", "usage_limit", "per_customer_limit",
-                "applies_to", "combinable", "is_active"):
+    for key in ("name", "kind", "usage_limit", "per_customer_limit", "applies_to",
+                "combinable", "is_active"):
         if key in data:
             values[key] = data[key]
+    for key in ("starts_at", "ends_at"):
+        if key in data:
+            values[key] = None if data[key] is None else data[key].astimezone(dt.timezone.utc)
     if "percent" in data:
         values["percent_hundredths"] = data["percent"]
     for key in ("amount", "min_subtotal"):

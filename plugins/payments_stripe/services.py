@@ -133,6 +133,8 @@ def receive(request, payload, signature):
         if seen is None:  # cannot happen while the unique constraint holds
             raise Conflict("This event is being applied; deliver it again.",
                            code="event_in_progress") from None
+        log.info("Stripe event %s was delivered again while it was being applied",
+                 event["id"])
         return answer(seen, duplicate=True)
     record.outcome, record.order_number = apply_event(request, event["type"], obj)
     dbsession.flush()

@@ -183,6 +183,7 @@ def create_zone(dbsession, data):
     dbsession.add(zone)
     _set_areas(dbsession, zone, data["areas"])
     _flush(dbsession, "areas", "Another zone took one of these areas meanwhile.")
+    dbsession.expire(zone)  # the areas in their order
     return find_zone(dbsession, zone.id)
 
 

@@ -30,7 +30,8 @@ def test_the_list_and_a_ledger(admin, loyalty, buyer, make_buyer):
     found = admin.get("/admin/loyalty", email=other.user.email[:12])
     assert [a.get_text() for a in found.html.select("tbody td:first-child a")] == [
         other.user.email]
-    assert "per page" not in text_of(admin.get("/admin/loyalty", status=400, per_page="x"))
+    page = admin.get("/admin/loyalty", status=400, per_page="x")
+    assert "per page: Not a valid integer." in text_of(page)
 
     ledger = text_of(admin.get(f"/admin/loyalty/{buyer.user.id}"))
     assert "adjusted +300 300" in ledger and "welcome" in ledger

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 import transaction
 import webtest
+from celery._state import _set_task_join_will_block
 
 from core.config import configure
 from core.db import get_tm_session, utcnow
@@ -103,6 +104,10 @@ def shop(make_database, tmp_path_factory):
     registry["plugins"].load(registry["db_engine"])
     yield Shop(registry, config.make_wsgi_app())
     registry["db_engine"].dispose()
+    # Celery's eager apply() sets and restores a process-wide "inside a task" flag;
+    # threads running eager tasks at once (the order mails) can leave it set, and then
+    # every later result.get() in this process refuses to run
+    _set_task_join_will_block(False)
 
 
 def race(work, arguments):

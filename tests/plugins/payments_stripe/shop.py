@@ -97,7 +97,7 @@ class Shop:
     def user(self, staff=False):
         with self.sessions() as session, session.begin():
             user = create_user(session, f"u-{uuid.uuid4().hex[:10]}@example.com", PASSWORD,
-                               roles=["staff"] if staff else None)
+                               staff=staff)
             session.flush()
             token, _ = issue_access_token(self.registry.settings, user)
         return {"Authorization": f"Bearer {token}"}
@@ -115,6 +115,7 @@ class Shop:
             "shipping_address": ADDRESS, "payment_method": "stripe"},
             headers=dict(headers, **{"Idempotency-Key": uuid.uuid4().hex})).json
         order["intent_id"] = order["payment"]["client_secret"].split("_secret_")[0]
+        order["headers"] = headers
         return order
 
     def post_webhook(self, body, signature):

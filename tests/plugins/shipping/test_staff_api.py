@@ -50,11 +50,11 @@ def test_zones_are_created_listed_changed_and_deleted(shipping):
 def test_an_area_belongs_to_one_zone(shipping, dbsession):
     europe = shipping.zone("Europe", ["DE", "FR", "US:Hawaii"])
     before = counts(dbsession)
-    taken = shipping.zone("Germany", ["AT", "DE"], status=409).json
+    taken = shipping.zone("Germany", ["AT", "DE"], status=409)
     assert taken["error"]["code"] == "area_taken"
     assert taken["error"]["fields"] == {
         "areas.1": ["DE belongs to the zone “Europe”; an area belongs to one zone."]}
-    clash = shipping.zone("Islands", ["US: hawaii"], status=409).json
+    clash = shipping.zone("Islands", ["US: hawaii"], status=409)
     assert clash["error"]["fields"]["areas.0"][0].startswith("US (hawaii) belongs")
     assert counts(dbsession) == before
     # a region of a taken country, and the country of a taken region, are other areas
@@ -154,7 +154,7 @@ def test_method_codes_are_unique_in_the_shop(shipping):
     uk = shipping.zone("UK", ["GB"])
     eu = shipping.zone("EU", ["DE"])
     shipping.method(uk, "standard")
-    assert_error(shipping.method(eu, "standard", status=409), 409, "duplicate_code")
+    assert shipping.method(eu, "standard", status=409)["error"]["code"] == "duplicate_code"
     other = shipping.method(eu, "eu-standard")
     assert_error(shipping.patch_method(other, {"code": "standard"}, status=409), 409,
                  "duplicate_code")
@@ -208,7 +208,8 @@ def test_bad_methods_are_400_and_write_nothing(shipping, dbsession, body, field)
     full = {"code": "m", "name": "M", "min_days": 1, "max_days": 2, **body}
     response = shipping.call("post", f"/shipping/zones/{zone['id']}/methods", full,
                              status=400).json
-    assert field in response["error"]["fields"], response
+    assert any(key == field or key.startswith(field + ".")
+               for key in response["error"]["fields"]), response
     assert counts(dbsession) == before
 
 
@@ -234,7 +235,7 @@ def test_carriers(shipping, dbsession):
     shipping.call("patch", "/shipping/carriers/nope", {"name": "X"}, status=404)
     shipping.call("delete", "/shipping/carriers/royal-mail", status=204)
     shipping.call("delete", "/shipping/carriers/royal-mail", status=404)
-    shipping.call("get", "/shipping/carriers/" + "x" * 300, status=404)
+    shipping.call("patch", "/shipping/carriers/" + "x" * 300, {"name": "X"}, status=404)
 
 
 def test_only_staff_configure_shipping(shipping, testapp, customer):
