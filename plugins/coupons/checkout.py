@@ -76,6 +76,7 @@ class Applied:
     percent_hundredths: int | None
     amount: Money | None
     combinable: bool
+    code_limited: bool  # the code has a usage limit of its own (a generated code)
     product_ids: frozenset | None  # the products it covers; None: every product
 
     def covers(self, product_id):
@@ -121,7 +122,7 @@ def _when(moment):
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _refusal(dbsession, code, coupon, sent, checkout, now, customer_uses):
+def _refusal(code, coupon, sent, checkout, now, customer_uses):
     """Why ``code`` cannot be used by this checkout, as an error; None if it can (rules
     that need the cart's lines aside)."""
     money_rules = coupon.amount is not None or coupon.min_subtotal is not None
@@ -181,7 +182,7 @@ def evaluate(checkout, max_coupons):
             errors.append(error(sent, "unknown", f"There is no coupon {sent}."))
             continue
         code, coupon = found[normalized]
-        refused = _refusal(dbsession, code, coupon, sent, checkout, now, customer_uses)
+        refused = _refusal(code, coupon, sent, checkout, now, customer_uses)
         if refused is not None:
             errors.append(refused)
             continue
@@ -219,7 +220,7 @@ def evaluate(checkout, max_coupons):
             name=label(coupon, checkout.currency), kind=coupon.kind,
             percent_hundredths=coupon.percent_hundredths,
             amount=coupon.money(coupon.amount), combinable=coupon.combinable,
-            product_ids=covered))
+            code_limited=code.usage_limit is not None, product_ids=covered))
     return applied, errors
 
 

@@ -12,11 +12,13 @@ CHECK constraints whatever code writes:
   coupon has a limit; setting a limit on a coupon without one counts its uses again
   (``services.update_coupon``), so a coupon without a limit never makes its orders
   wait for one another.
-- ``Code.times_used``: uses of that code (a generated code is used once).
+- ``Code.times_used``: uses of a code that has a limit of its own (a generated code,
+  usually single-use); codes without one are not counted on their row.
 - ``CustomerUse.times_used``: uses by one customer, against ``per_customer_limit``.
 
 ``Redemption`` is the ledger: one row per use, written in the order's transaction,
-``released_at`` set when the order failed or was cancelled.
+``released_at`` set when the order failed or was cancelled. What staff see (uses of a
+coupon, of a code) is counted from it.
 """
 import datetime as dt
 

@@ -9,7 +9,9 @@ N exactly N orders get through however many are placed at once:
    orders of the coupon wait, then see the new count); without one, a shared lock
    (``FOR SHARE``) so that orders do not wait for each other, yet staff setting a
    limit waits for them and counts their uses (``services.update_coupon``);
-2. the code: the same conditional UPDATE on its own counter (single-use codes);
+2. the code, if it has a limit of its own (generated codes): the same conditional
+   UPDATE on its counter; a code without one is not counted on its row, so the orders
+   of a public code do not wait for one another there either;
 3. the customer: an upsert of their counter, conditional on ``per_customer_limit``.
 
 Rows are taken coupon by coupon in id order, and always coupon, code, customer, so two
@@ -83,10 +85,12 @@ def _check_still_valid(coupon, item, now):
 
 
 def _take_code(dbsession, item):
+    if not item.code_limited:
+        return
     taken = dbsession.execute(
         sa.update(Code)
-        .where(Code.id == item.code_id,
-               sa.or_(Code.usage_limit.is_(None), Code.times_used < Code.usage_limit))
+        .where(Code.id == item.code_id, Code.usage_limit.is_not(None),
+               Code.times_used < Code.usage_limit)
         .values(times_used=Code.times_used + 1)
         .execution_options(synchronize_session=False)).rowcount
     if not taken:
@@ -102,7 +106,8 @@ def _take_customer(dbsession, coupon, item, user_id):
     insert = insert.on_conflict_do_update(
         index_elements=["coupon_id", "user_id"], set_={"times_used": column + 1},
         where=(column < limit) if limit is not None else None)
-    if not dbsession.execute(insert).rowcount:
+    # RETURNING, not rowcount: an INSERT's rowcount is not reported by every driver
+    if dbsession.execute(insert.returning(column)).scalar_one_or_none() is None:
         times = "once" if limit == 1 else f"{limit} times"
         raise _refuse(item.sent, "customer_limit_reached",
                       f"You have used the coupon {item.sent} already; it can be used "
@@ -143,7 +148,8 @@ def release(dbsession, order):
         if coupon.usage_limit is not None and coupon.times_used > 0:
             coupon.times_used -= 1
         dbsession.execute(
-            sa.update(Code).where(Code.id == use.code_id, Code.times_used > 0)
+            sa.update(Code).where(Code.id == use.code_id, Code.usage_limit.is_not(None),
+                                  Code.times_used > 0)
             .values(times_used=Code.times_used - 1)
             .execution_options(synchronize_session=False))
         if use.user_id is not None:

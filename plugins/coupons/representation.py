@@ -45,9 +45,10 @@ def coupon_data(coupon, code, counts):
     }
 
 
-def code_data(code):
+def code_data(code, uses):
+    """``uses``: by orders that did not fail and were not cancelled."""
     return {"code": code.code, "batch": code.batch, "usage_limit": code.usage_limit,
-            "times_used": code.times_used, "created_at": _iso(code.created_at)}
+            "times_used": uses, "created_at": _iso(code.created_at)}
 
 
 def redemption_data(use, order_number):

@@ -10,6 +10,7 @@ import io
 import secrets
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from core.api.errors import BadRequest, Conflict, Unprocessable
 from core.db import utcnow
@@ -73,19 +74,20 @@ def usage(dbsession, coupon_ids):
     if not coupon_ids:
         return found
     active = Redemption.released_at.is_(None)
-    for coupon_id, uses, released, taken in dbsession.execute(
+    for coupon_id, uses, released, taken, codes_used in dbsession.execute(
             sa.select(Redemption.coupon_id, sa.func.count().filter(active),
                       sa.func.count().filter(~active),
-                      sa.func.coalesce(sa.func.sum(Redemption.amount).filter(active), 0))
+                      sa.func.coalesce(sa.func.sum(Redemption.amount).filter(active), 0),
+                      sa.func.count(sa.distinct(Redemption.code_id)).filter(active))
             .where(Redemption.coupon_id.in_(coupon_ids)).group_by(Redemption.coupon_id)):
         # SUM of BIGINT is a NUMERIC on PostgreSQL: back to whole minor units
         found[coupon_id].update(uses=uses, released=released, discount_total=int(taken))
-    for coupon_id, total, generated, used in dbsession.execute(
+        found[coupon_id]["codes"]["used"] = codes_used
+    for coupon_id, total, generated in dbsession.execute(
             sa.select(Code.coupon_id, sa.func.count(),
-                      sa.func.count().filter(Code.batch.is_not(None)),
-                      sa.func.count().filter(Code.times_used > 0))
+                      sa.func.count().filter(Code.batch.is_not(None)))
             .where(Code.coupon_id.in_(coupon_ids)).group_by(Code.coupon_id)):
-        found[coupon_id]["codes"] = {"total": total, "generated": generated, "used": used}
+        found[coupon_id]["codes"].update(total=total, generated=generated)
     return found
 
 
@@ -106,8 +108,9 @@ def list_coupons(dbsession, filters, page, per_page):
         conditions.append(Coupon.kind == filters["kind"])
     total = dbsession.scalar(sa.select(sa.func.count()).select_from(Coupon).where(*conditions))
     coupons = dbsession.scalars(
-        sa.select(Coupon).where(*conditions).order_by(Coupon.created_at.desc(),
-                                                      Coupon.id.desc())
+        sa.select(Coupon).where(*conditions)
+        .options(selectinload(Coupon.categories), selectinload(Coupon.products))
+        .order_by(Coupon.created_at.desc(), Coupon.id.desc())
         .limit(per_page).offset((page - 1) * per_page)).all()
     return coupons, total
 
@@ -350,19 +353,26 @@ def generate_codes(dbsession, coupon, count, prefix="", length=8, uses_per_code=
 
 
 def codes_query(coupon_id, batch=None, used=None):
-    query = sa.select(Code).where(Code.coupon_id == coupon_id)
+    """``(Code, uses)`` rows of a coupon, oldest first: uses by orders that did not fail
+    and were not cancelled, counted from the ledger."""
+    uses = (sa.select(sa.func.count()).where(Redemption.code_id == Code.id,
+                                              Redemption.released_at.is_(None))
+            .correlate(Code).scalar_subquery())
+    query = sa.select(Code, uses.label("uses")).where(Code.coupon_id == coupon_id)
     if batch is not None:
         query = query.where(Code.batch == batch)
     if used is not None:
-        query = query.where((Code.times_used > 0) if used else (Code.times_used == 0))
+        query = query.where((uses > 0) if used else (uses == 0))
     return query.order_by(Code.id)
 
 
 def codes_page(dbsession, coupon, filters, page, per_page):
+    """A page of ``(Code, uses)`` and their number."""
     query = codes_query(coupon.id, filters.get("batch"), filters.get("used"))
-    total = dbsession.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    codes = dbsession.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return codes, total
+    total = dbsession.scalar(sa.select(sa.func.count()).select_from(
+        query.with_only_columns(Code.id).subquery()))
+    rows = dbsession.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return rows, total
 
 
 CSV_COLUMNS = ("code", "batch", "usage_limit", "times_used", "created_at")
@@ -373,9 +383,9 @@ def codes_csv(dbsession, coupon, batch=None):
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for code in dbsession.execute(codes_query(coupon.id, batch)).scalars():
+    for code, uses in dbsession.execute(codes_query(coupon.id, batch)):
         writer.writerow([code.code, code.batch or "", "" if code.usage_limit is None
-                         else code.usage_limit, code.times_used, code.created_at.isoformat()])
+                         else code.usage_limit, uses, code.created_at.isoformat()])
     return out.getvalue()
 
 

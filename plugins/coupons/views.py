@@ -85,10 +85,10 @@ def deactivate_coupon(request):
 def list_codes(request):
     coupon = _coupon_or_404(request)
     query = request.validated_query
-    codes, total = services.codes_page(request.dbsession, coupon, query, query["page"],
-                                       query["per_page"])
-    return page_of(request, [code_data(code) for code in codes], total, query["page"],
-                   query["per_page"])
+    rows, total = services.codes_page(request.dbsession, coupon, query, query["page"],
+                                      query["per_page"])
+    return page_of(request, [code_data(code, uses) for code, uses in rows], total,
+                   query["page"], query["per_page"])
 
 
 @api_view(route_name="coupons.admin_codes", request_method="POST", permission=MANAGE,

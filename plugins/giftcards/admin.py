@@ -70,11 +70,10 @@ def admin_dashboard(request):
 def _end_of(value, field):
     """A date input (YYYY-MM-DD): the card works through that day (UTC)."""
     try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
+        day = dt.date.fromisoformat(value) + dt.timedelta(days=1)
+    except (ValueError, OverflowError):
         raise ValidationError({field: ["Enter a date as YYYY-MM-DD."]}) from None
-    moment = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
-    return (moment + dt.timedelta(days=1)).isoformat()
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc).isoformat()
 
 
 def _card_or_404(request, lock=False):

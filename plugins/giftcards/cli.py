@@ -34,12 +34,12 @@ def _body(args):
     if args.never_expires:
         body["expires_at"] = None
     elif args.expires:
-        try:
-            day = dt.date.fromisoformat(args.expires)
-        except ValueError:
+        try:  # the cards work through that day: they expire when the next one starts
+            day = dt.date.fromisoformat(args.expires) + dt.timedelta(days=1)
+        except (ValueError, OverflowError):
             raise CommandError(f"--expires {args.expires!r}: give a date as YYYY-MM-DD") \
                 from None
-        body["expires_at"] = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(),
+        body["expires_at"] = dt.datetime.combine(day, dt.time(),
                                                  tzinfo=dt.timezone.utc).isoformat()
     return body
 

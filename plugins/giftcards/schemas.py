@@ -22,7 +22,14 @@ MAX_NOTE = 2000
 MAX_VALID_DAYS = 100 * 365
 
 
+def _storable(value):
+    # year 1 an hour east of UTC is year 0 in UTC: out of range where it is stored
+    if value is not None and not 2000 <= value.year <= 9998:
+        raise ValidationError("Give a date between the years 2000 and 9998.")
+
+
 def _future(value):
+    _storable(value)
     if value is not None and value <= utcnow():
         raise ValidationError("Must be in the future.")
 
@@ -64,7 +71,7 @@ class CardsQuery(PageQuery, RequestSchema):
 
 class CardPatch(RequestSchema):
     is_active = fields.Boolean()
-    expires_at = fields.AwareDateTime(allow_none=True, metadata={
+    expires_at = fields.AwareDateTime(allow_none=True, validate=_storable, metadata={
         "description": "null: never expires"})
     note = Text(max_length=MAX_NOTE)
 

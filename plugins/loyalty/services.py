@@ -15,7 +15,6 @@ adjustments). Points that never expire are spent last.
 """
 import calendar
 import dataclasses
-import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa

@@ -290,7 +290,13 @@ def _refund_event_ids(request, event_type, obj):
     if isinstance(intent_id, dict):
         intent_id = intent_id.get("id")
     if not _text(intent_id, MAX_ID) and _text(charge_id, MAX_ID):
-        intent_id = gateway.intent_of_charge(request, charge_id)
+        try:
+            intent_id = gateway.intent_of_charge(request, charge_id)
+        except StripeUnavailable:
+            raise
+        except APIError:  # a charge Stripe does not know (of another account or mode)
+            log.info("Stripe does not know the charge %r of a refund event", charge_id)
+            intent_id = None
     return (intent_id if _text(intent_id, MAX_ID) else None,
             refund_id if _text(refund_id, MAX_ID) else None)
 
@@ -306,7 +312,15 @@ def refund_changed(request, event_type, obj):
     order = orders.lock_order(dbsession, payment.order_id)
     dbsession.refresh(payment)
     number = order.number
-    at_stripe = gateway.refunded_amount(request, gateway.retrieve_intent(request, intent_id))
+    try:
+        at_stripe = gateway.refunded_amount(request, gateway.retrieve_intent(request,
+                                                                             intent_id))
+    except StripeUnavailable:
+        raise
+    except APIError as exc:  # Stripe no longer knows the payment: nothing to compare
+        log.error("order %s: Stripe refused to show payment %s: %s", number, intent_id,
+                  exc.message)
+        return "refused", number
     recorded = payment.refunded_amount
     if at_stripe == recorded:
         return "refund_known", number

@@ -444,10 +444,15 @@ def ship_order(request):
                            error="Enter how many units of which items are in the parcel.")
     # the item list as posted, so that messages find their inputs again
     posted = [item["item_id"] for item in body["items"]]
-    shipment, refusal = attempt(request, lambda: services.ship(
-        request, order, items=ShipmentBody().load(body)["items"], carrier=body["carrier"],
-        tracking_number=body["tracking_number"], tracking_url=body.get("tracking_url"),
-        note=body["note"], user_id=request.admin.user.id))
+
+    def ship():
+        data = ShipmentBody().load(body)
+        return services.ship(request, order, items=data["items"], carrier=data["carrier"],
+                             tracking_number=data["tracking_number"],
+                             tracking_url=data.get("tracking_url"), note=data["note"],
+                             user_id=request.admin.user.id)
+
+    _, refusal = attempt(request, ship)
     if refusal is not None:
         request.dbsession.expire_all()
         order = _order_or_404(request)

@@ -4,8 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.plugins.orders.conftest import (  # noqa: F401  (fixtures used by these tests)
-    ADDRESS, API, Buyer, assert_error, blue, buyer, ctx, desk, mail_dir, make_buyer, mug, red,
-    stock)
+    ADDRESS, API, assert_error, blue, buyer, ctx, desk, mail_dir, make_buyer, mug, red, stock)
 
 COUPONS = f"{API}/admin/coupons"
 

@@ -46,6 +46,7 @@ class Shop:
         self.sessions = registry["dbsession_factory"]
         self.variant_id = self.product(stock=10_000)
         self.staff = self.user(staff=True)
+        self.pool = []  # customers, shared by the tests (making one hashes a password)
 
     def product(self, stock):
         with self.sessions() as session, session.begin():
@@ -84,6 +85,12 @@ class Shop:
                                                       "quantity": 1},
                                 headers=self.auth(headers))
         return headers
+
+    def buyers(self, count):
+        """``count`` customers, each with something in the cart."""
+        while len(self.pool) < count:
+            self.pool.append(self.user())
+        return [self.buyer(headers) for headers in self.pool[:count]]
 
     def place(self, headers, codes=()):
         return self.client().post_json(
@@ -151,7 +158,7 @@ REFUSED = ("checkout_invalid", "coupon_limit_reached")
 
 def test_a_limit_of_n_lets_exactly_n_orders_through(shop):
     coupon_id = shop.coupon("RUSH5", usage_limit=5)
-    buyers = [shop.buyer() for _ in range(40)]
+    buyers = shop.buyers(40)
     responses = race(lambda headers: shop.place(headers, ["RUSH5"]), buyers)
     statuses = sorted(r.status_int for r in responses)
     assert statuses == [201] * 5 + [422] * 35, statuses
@@ -165,7 +172,7 @@ def test_a_limit_of_n_lets_exactly_n_orders_through(shop):
 def test_a_single_use_code_is_used_once(shop):
     coupon_id = shop.coupon()
     [code] = shop.generate(coupon_id, 1)
-    buyers = [shop.buyer() for _ in range(20)]
+    buyers = shop.buyers(20)
     responses = race(lambda headers: shop.place(headers, [code]), buyers)
     assert sorted(r.status_int for r in responses) == [201] + [422] * 19
     assert shop.active_uses(coupon_id) == 1
@@ -173,7 +180,7 @@ def test_a_single_use_code_is_used_once(shop):
 
 def test_a_coupon_without_a_limit_lets_every_order_through(shop):
     coupon_id = shop.coupon("OPENHOUSE", per_customer_limit=1)
-    buyers = [shop.buyer() for _ in range(30)]
+    buyers = shop.buyers(30)
     responses = race(lambda headers: shop.place(headers, ["OPENHOUSE"]), buyers)
     assert [r.status_int for r in responses] == [201] * 30, [
         r.json for r in responses if r.status_int != 201][:2]
@@ -182,10 +189,10 @@ def test_a_coupon_without_a_limit_lets_every_order_through(shop):
 
 def test_cancellations_and_new_orders_at_once_keep_the_count(shop):
     coupon_id = shop.coupon("SWAP", usage_limit=5)
-    first = [shop.buyer() for _ in range(5)]
+    everyone = shop.buyers(20)
+    first, newcomers = everyone[:5], everyone[5:]
     numbers = [shop.place(headers, ["SWAP"]).json["number"] for headers in first]
     assert shop.row(coupon_id).times_used == 5
-    newcomers = [shop.buyer() for _ in range(15)]
     work = [("cancel", headers, number) for headers, number in zip(first, numbers)] + \
         [("place", headers, None) for headers in newcomers]
     responses = race(lambda job: shop.cancel(job[1], job[2]) if job[0] == "cancel"
@@ -199,7 +206,7 @@ def test_cancellations_and_new_orders_at_once_keep_the_count(shop):
 
 def test_staff_setting_a_limit_while_orders_run_counts_them_all(shop):
     coupon_id = shop.coupon("LATELIMIT")
-    buyers = [shop.buyer() for _ in range(20)]
+    buyers = shop.buyers(20)
 
     def work(job):
         if job is None:
@@ -235,7 +242,7 @@ def test_one_customer_never_passes_the_per_customer_limit(shop):
         code_id = session.scalar(sa.text("SELECT id FROM coupons_code WHERE code = 'TWICE'"))
     applied = Applied(coupon_id=coupon_id, code_id=code_id, code="TWICE", sent="TWICE",
                       name="", kind="percentage", percent_hundredths=1000, amount=None,
-                      combinable=False, product_ids=None)
+                      combinable=False, code_limited=False, product_ids=None)
 
     def record(order_id):
         manager = transaction.TransactionManager(explicit=True)

@@ -6,7 +6,6 @@ import datetime as dt
 import sqlalchemy as sa
 
 from core.db import utcnow
-from core.money import Money
 from core.plugins import hookimpl
 from plugins.coupons.models import Code, Coupon, CustomerUse, Redemption
 from plugins.orders import services as orders
@@ -17,10 +16,6 @@ from .conftest import ADDRESS, assert_error, discounts
 
 def body(*codes):
     return {"shipping_address": ADDRESS, "coupon_codes": list(codes)}
-
-
-def cents(value):
-    return Money.from_decimal(value, "EUR").amount
 
 
 def uses_of(dbsession, coupon_id):

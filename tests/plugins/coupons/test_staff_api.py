@@ -255,3 +255,25 @@ def test_bad_patches_are_400_and_change_nothing(coupons, body):
     coupon = coupons.make("KEEP", percent="10")
     assert_error(coupons.patch(coupon["id"], status=400, **body), 400, "invalid")
     assert coupons.get(coupon["id"]).json == coupon
+
+
+def test_the_openapi_document_lists_the_coupon_api(coupons, testapp):
+    paths = testapp.get("/api/v1/openapi.json").json["paths"]
+    assert {"/api/v1/admin/coupons", "/api/v1/admin/coupons/{id}",
+            "/api/v1/admin/coupons/{id}/codes", "/api/v1/admin/coupons/{id}/codes.csv",
+            "/api/v1/admin/coupons/{id}/deactivate",
+            "/api/v1/admin/coupons/{id}/redemptions"} <= set(paths)
+    assert "post" in paths["/api/v1/admin/coupons"]
+
+
+def test_a_product_or_category_the_catalog_deletes_leaves_the_scope(coupons, testapp, staff,
+                                                                    make_product,
+                                                                    make_category):
+    product, other = make_product(), make_product()
+    coupon = coupons.make("SCOPED", applies_to="products", product_ids=[product.id, other.id])
+    testapp.delete(f"/api/v1/products/{product.id}", headers=staff.headers, status=204)
+    assert coupons.get(coupon["id"]).json["product_ids"] == [other.id]
+    category = make_category("Gone")
+    coupon = coupons.make("BYCAT", applies_to="categories", category_ids=[category.id])
+    testapp.delete(f"/api/v1/categories/{category.id}", headers=staff.headers, status=204)
+    assert coupons.get(coupon["id"]).json["category_ids"] == []

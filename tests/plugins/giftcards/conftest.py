@@ -6,9 +6,9 @@ import sqlalchemy as sa
 
 from plugins.giftcards import codes
 from plugins.giftcards.models import GiftCard, GiftCardProduct, LedgerEntry
-from tests.plugins.orders.conftest import (  # noqa: F401  (fixtures used by these tests)
+from tests.plugins.orders.conftest import (  # noqa: F401  (fixtures and helpers used here)
     ADDRESS, API, assert_error, buyer, ctx, desk, error_codes, mail_dir, make_buyer, mug,
-    new_key, orders_settings, red, blue, stock)
+    red, stock)
 
 NAME = "giftcards"
 
@@ -80,11 +80,6 @@ def gift_product(make_product, testapp, staff, dbsession):
                      headers=staff.headers)
     assert dbsession.get(GiftCardProduct, product.id) is not None
     return product
-
-
-def pay(desk, number):
-    """Staff marks the order's manual payment as arrived."""
-    return desk.act(number, "mark-paid")
 
 
 def checkout_body(*codes_, **more):

@@ -48,7 +48,8 @@ def test_a_refused_issue_shows_the_form_again(admin):
     for values, field in (({"amount": "abc"}, "amount"), ({"amount": "5", "count": "0"},
                                                           "count"),
                           ({"amount": "5", "expires_on": "2000-01-01"}, "expires_on"),
-                          ({"amount": "5", "expires_on": "soon"}, "expires_on")):
+                          ({"amount": "5", "expires_on": "soon"}, "expires_on"),
+                          ({"amount": "5", "expires_on": "9999-12-31"}, "expires_on")):
         page = admin.post("/admin/giftcards/issue", {"count": "1", **values}, status=400)
         assert page.html.select_one(f".has-error #f-{field}") is not None, (values, page.text)
         assert not page.html.select("code.giftcard-code")
@@ -74,6 +75,8 @@ def test_a_card_page_deactivates_changes_expiry_and_adjusts(admin, cards):
     assert cards.balance(code) == 750 and "damaged" in text_of(page)
     page = admin.post(f"{url}/adjust", {"amount": "-20", "note": "x"}).follow()
     assert "cannot lose more" in admin.flashes(page)[0]
+    page = admin.post(f"{url}/update", {"is_active": "1", "expires_on": "9999-12-31"}).follow()
+    assert "Enter a date as YYYY-MM-DD." in admin.flashes(page)[0]
     page = admin.post(f"{url}/adjust", {"amount": "", "note": ""}).follow()
     assert "error" in page.html.select_one(".flash")["class"]
     assert cards.balance(code) == 750

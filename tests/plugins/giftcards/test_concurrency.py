@@ -13,13 +13,13 @@ import webtest
 from core.accounts.models import LoginAttempt
 from core.config import configure
 from core.db import get_tm_session
+from core.money import Money
 from core.plugins.lifecycle import Lifecycle
 from core.security import create_user, issue_access_token
 from plugins.catalog import services as catalog
 from plugins.catalog.schemas import ProductBody
 from plugins.giftcards import codes, ratelimit, services
 from plugins.giftcards.models import GiftCard, LedgerEntry
-from core.money import Money
 from tests.conftest import app_settings, initialize
 from tests.plugins.orders.test_concurrency import race
 

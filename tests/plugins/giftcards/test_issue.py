@@ -100,6 +100,7 @@ def test_the_code_length_is_a_setting(cards, testapp, staff):
     ({"amount": "5.00", "count": "3"}, "count"),
     ({"amount": "5.00", "expires_at": "2020-01-01T00:00:00+00:00"}, "expires_at"),
     ({"amount": "5.00", "expires_at": "2030-01-01T00:00:00"}, "expires_at"),
+    ({"amount": "5.00", "expires_at": "9999-12-31T23:59:59-01:00"}, "expires_at"),
     ({"amount": "5.00", "email": "nobody"}, "email"),
     ({"amount": "5.00", "note": "x" * 2001}, "note"),
     ({"amount": "5.00", "balance": "9.00"}, "balance"),
@@ -134,3 +135,15 @@ def test_every_route_answers_404_while_the_plugin_is_disabled(cards, testapp, st
     testapp.post_json(f"{API}/admin/gift-cards", {"amount": "5.00"}, headers=staff.headers,
                       status=404)
     testapp.get("/admin/giftcards", status=404)
+
+
+def test_the_openapi_document_describes_the_gift_card_routes(testapp):
+    paths = testapp.get(f"{API}/openapi.json").json["paths"]
+    assert set(paths[f"{API}/gift-cards/{{code}}"]) == {"get"}
+    assert set(paths[f"{API}/gift-cards/lookup"]) == {"post"}
+    assert set(paths[f"{API}/admin/gift-cards"]) == {"get", "post"}
+    assert set(paths[f"{API}/admin/gift-cards/{{id}}"]) == {"get", "patch"}
+    assert set(paths[f"{API}/admin/gift-cards/products/{{product_id}}"]) == {"put", "delete"}
+    issue = paths[f"{API}/admin/gift-cards"]["post"]
+    assert "201" in issue["responses"] and issue["summary"]
+    assert "security" not in paths[f"{API}/gift-cards/{{code}}"]["get"]

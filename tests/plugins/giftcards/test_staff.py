@@ -65,6 +65,8 @@ def test_deactivating_and_expiry(cards, testapp, buyer, red):
     card = cards.patch(code, expires_at="2000-01-01T00:00:00+00:00").json
     assert card["status"] == "expired"
     for bad in ({}, {"is_active": "maybe"}, {"expires_at": "tomorrow"},
+                {"expires_at": "0001-01-01T00:00:00+01:00"},
+                {"expires_at": "9999-12-31T23:59:59-01:00"},
                 {"expires_at": "2030-01-01T00:00:00"}, {"balance": "100.00"},
                 {"note": "x" * 2001}):
         cards.patch(code, status=400, **bad)
@@ -118,7 +120,8 @@ def test_the_cli_issues_cards(make_database, tmp_path, capsys):
     assert card["recipient_email"] == "gift@example.com" and codes.normalize(card["code"])
     assert card["code"] in "".join(p.read_text() for p in (tmp_path / "mail").glob("*.eml"))
     for bad in (["abc"], ["-5"], ["5", "--count", "0"], ["5", "--expires", "31/01/2999"],
-                ["5", "--expires", "2000-01-01"], ["1.001"]):
+                ["5", "--expires", "2000-01-01"], ["5", "--expires", "9999-12-31"],
+                ["1.001"]):
         assert emporium(["-c", str(ini), "giftcards", "issue", *bad]) == 1, bad
         assert capsys.readouterr().err.startswith("emporium: error:")
     engine = sa.create_engine(url)

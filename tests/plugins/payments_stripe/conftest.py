@@ -2,15 +2,13 @@
 installed against it for one test, signed webhook deliveries, and the buyers, desk
 and products of the order tests (tests/plugins/orders/conftest.py)."""
 import contextlib
-import json
 
 import pytest
 import transaction
 from transaction.interfaces import NoTransaction
 
 from tests.plugins.orders.conftest import (  # noqa: F401  (fixtures used here)
-    ADDRESS, API, Buyer, Desk, assert_error, buyer, desk, mail_dir, make_buyer, mug, red,
-    stock)
+    ADDRESS, API, assert_error, buyer, desk, mail_dir, make_buyer, mug, red, stock)
 
 from .stripe_fake import LocalStripe, WEBHOOK_PATH, WEBHOOK_SECRET, body_of, sign
 
@@ -97,7 +95,3 @@ def stripe_buyer(buyer, red):
 def placed(buyer, **body):
     """Place the cart's order paying with Stripe: the order's JSON."""
     return buyer.place(dict(STRIPE, **body)).json
-
-
-def as_json(response):
-    return json.loads(response.body)

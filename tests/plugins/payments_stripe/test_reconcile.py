@@ -131,3 +131,30 @@ def test_the_task_runs_the_reconciliation(order, stripe_plugin, task_ctx, buyer)
     # right after placing, the order is too young: the task checks nothing yet
     report = run_task(task_ctx(), tasks.reconcile)
     assert report == {"checked": 0, "results": {}, "errors": {}}
+
+
+def test_the_command(make_database, tmp_path, capsys, localstripe):
+    import json
+
+    from core import cli
+
+    ini = tmp_path / "shop.ini"
+    ini.write_text(f"[app:main]\nuse = egg:emporium\nsqlalchemy.url = {make_database()}\n"
+                   f"emporium.jwt_secret = {'k' * 40}\nemporium.plugins.refresh_interval = 0\n"
+                   f"emporium.mail_dir = {tmp_path / 'mail'}\n")
+    assert cli.main(["-c", str(ini), "init"]) == 0
+    capsys.readouterr()
+    assert cli.main(["-c", str(ini), NAME, "reconcile"]) == 1
+    assert "not enabled" in capsys.readouterr().err
+    assert cli.main(["-c", str(ini), "plugins", "install", NAME]) == 0
+    capsys.readouterr()
+    assert cli.main(["-c", str(ini), NAME, "reconcile"]) == 0
+    assert "Skipped: no Stripe secret key." in capsys.readouterr().out
+    # the operator gives the keys in the ini (from the environment), not through the API
+    with ini.open("a") as file:
+        for key, value in localstripe.settings().items():
+            file.write(f"emporium.plugin.{NAME}.{key} = {value}\n")
+    assert cli.main(["-c", str(ini), "--json", NAME, "reconcile", "--limit", "10"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"checked": 0, "results": {}, "errors": {}}
+    assert cli.main(["-c", str(ini), NAME, "reconcile", "--limit", "0"]) == 1
+    assert "--limit" in capsys.readouterr().err

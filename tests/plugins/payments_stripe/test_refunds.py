@@ -165,3 +165,9 @@ def test_refund_events_about_unknown_payments_are_ignored(testapp, stripe_plugin
                 {"id": "re_2", "object": "refund"}):
         answer = deliver(testapp, make_event("refund.created", obj)).json
         assert answer["outcome"] == "unknown_payment"
+
+
+def test_a_refund_event_about_a_charge_stripe_does_not_know_is_ignored(testapp, stripe_plugin):
+    obj = {"id": "re_3", "object": "refund", "charge": "ch_not_at_this_stripe", "amount": 1}
+    answer = deliver(testapp, make_event("refund.created", obj)).json
+    assert answer["outcome"] == "unknown_payment"

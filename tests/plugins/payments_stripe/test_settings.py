@@ -63,3 +63,15 @@ def test_customers_cannot_read_or_write_the_settings(testapp, customer, stripe_p
     testapp.get(URL, headers=customer.headers, status=403)
     testapp.put_json(URL, {"secret_key": "sk_live_x"}, headers=customer.headers, status=403)
     testapp.get(URL, status=401)
+
+
+def test_the_admin_settings_page_never_shows_the_secrets(testapp, staff, stripe_plugin):
+    from tests.core.admin.conftest import Admin
+
+    admin = Admin(testapp)
+    admin.login(staff)
+    page = admin.get(f"/admin/plugins/{NAME}")
+    assert SECRET_KEY not in page.text and WEBHOOK_SECRET not in page.text
+    assert PUBLISHABLE_KEY in page.text
+    names = {field["name"] for field in page.html.select("input[name]")}
+    assert {"secret_key", "publishable_key", "webhook_secret", "api_base"} <= names

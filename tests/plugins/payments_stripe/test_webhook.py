@@ -342,3 +342,36 @@ def test_the_answer_is_json_even_for_a_huge_body(testapp, stripe_plugin):
     body = json.dumps({"pad": "x" * (2 * 1024 * 1024)}).encode()
     response = deliver(testapp, None, body=body, status=413)
     assert response.json["error"]["code"] == "payload_too_large"
+
+
+def test_money_taken_in_another_amount_is_given_back_when_the_order_is_cancelled(
+        testapp, order, buyer, stripe_plugin, dbsession, stock, red):
+    # someone changed the PaymentIntent's amount at Stripe before it was paid
+    stripe_plugin.client.v1.payment_intents.update(intent_id(order), params={"amount": 1000})
+    intent = stripe_plugin.pay(intent_id(order))
+    assert intent["status"] == "succeeded"
+    assert deliver(testapp, make_event(SUCCEEDED, intent)).json["outcome"] == "amount_mismatch"
+    assert buyer.order(order["number"]).json["status"] == "payment_pending"
+    # the customer gives up on it: the order is cancelled and what Stripe took goes back
+    assert buyer.cancel(order["number"]).json["status"] == "cancelled"
+    (refund,) = stripe_plugin.refunds(intent["id"])
+    assert refund["amount"] == 1000
+    assert levels(stock, red) == (10, 0)
+    assert any(refund["id"] in note for note in notes(dbsession))
+
+
+def test_the_dashboard_shows_what_needs_attention(testapp, staff, order, paid_intent):
+    from tests.core.admin.conftest import Admin
+
+    deliver(testapp, make_event(SUCCEEDED, dict(paid_intent, amount=1, amount_received=1)))
+    admin = Admin(testapp)
+    admin.login(staff)
+    page = admin.get("/admin")
+    widget = next(w for w in page.html.select(".widget")
+                  if w.find("h2").get_text() == "Stripe payments")
+    text = widget.get_text(" ", strip=True)
+    assert "Webhook events (24 h) 1" in text
+    assert "Orders waiting for a card payment 1" in text
+    rows = [[td.get_text(strip=True) for td in tr.find_all("td")]
+            for tr in widget.select("tbody tr")]
+    assert [row[1:] for row in rows] == [[SUCCEEDED, "amount mismatch", order["number"]]]

@@ -116,7 +116,7 @@ def test_edit_and_delete_a_method_and_a_zone(admin, shipping, dbsession):
 
 def test_carriers(admin, shipping):
     page = admin.get("/admin/shipping/carriers")
-    assert "DHL" in text_of(page)
+    assert "dhl" in text_of(page) and 'value="DHL"' in page.text
     form = admin.form(page, "/admin/shipping/carriers")
     form["code"], form["name"] = "parcelco", "Parcel Co"
     form["tracking_url"] = "https://parcel.example/no-placeholder"
@@ -140,7 +140,7 @@ def test_ship_an_order_in_parts_from_the_admin(admin, shipping, paid_order, red,
     number = paid_order({red: 3, blue: 1})
     page = admin.get("/admin/shipping/orders")
     assert number in text_of(page)
-    page = admin.get("/admin/shipping/orders", number=number.lower()).follow()
+    page = admin.get("/admin/shipping/orders", status=303, number=number.lower()).follow()
     url = f"/admin/shipping/orders/{number}"
     assert page.request.path == url
     items = {i["variant_id"]: i["id"] for i in desk.get(number).json["items"]}
@@ -166,7 +166,7 @@ def test_ship_an_order_in_parts_from_the_admin(admin, shipping, paid_order, red,
     page = form.submit(status=303).follow()
     assert admin.flashes(page) == [f"Shipment of order {number} recorded; the order has "
                                    "shipped."]
-    assert "Nothing is left to ship" not in text_of(page)
+    assert "Only a paid order that has not shipped can ship (shipped)" in text_of(page)
     shipments = buyer.order(number).json["fulfillment"]["shipments"]
     first_deliver = f"{url}/shipments/{shipments[0]['id']}/deliver"
     admin.post(first_deliver)
@@ -188,3 +188,16 @@ def test_an_unpaid_order_offers_no_shipping(admin, shipping, uk, buyer, red):
                       {f"qty-{buyer.order(number).json['items'][0]['id']}": "1"},
                       status=409)
     assert "waiting for its payment" in text_of(page)
+
+
+def test_the_ship_form_is_checked_like_the_api(admin, shipping, paid_order, red, desk,
+                                              buyer):
+    number = paid_order({red: 2})
+    item = desk.get(number).json["items"][0]["id"]
+    url = f"/admin/shipping/orders/{number}"
+    page = admin.post(url, {f"qty-{item}": "1", "tracking_url": "javascript:alert(1)"},
+                      status=400)
+    assert "tracking_url" in errors(page)
+    page = admin.post(url, {f"qty-{item}": "one"}, status=400)
+    assert f"qty-{item}" in errors(page)
+    assert buyer.order(number).json["fulfillment"]["shipments"] == []
