@@ -339,7 +339,8 @@ def payment_providers():
     ``refund(order, amount, request) -> dict`` (give ``amount`` back; answer
     ``{"reference": ...}``; raise an ``APIError`` to refuse, which rolls the
     refund back). Optional: ``cancel(order, request)`` (the order failed or was
-    cancelled unpaid), ``pending_minutes(request) -> int`` (how long an order may
+    cancelled unpaid; raise an ``APIError`` to refuse when the money has arrived,
+    and the order stays as it was), ``pending_minutes(request) -> int`` (how long an order may
     wait for the money) and ``staff_confirms_payment = True`` (staff marks orders
     paid, as for the ``manual`` provider). A provider reports results later with
     ``plugins.orders.payments.payment_succeeded`` / ``payment_failed``.
