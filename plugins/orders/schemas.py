@@ -8,7 +8,7 @@ from marshmallow import (Schema, ValidationError, fields, post_load, validate,
 
 from core.accounts.schemas import NOT_EMPTY, AddressBody, Text
 from core.api.pagination import PageQuery, PageSchema
-from core.api.schemas import RequestSchema
+from core.api.schemas import RequestSchema, UTCDateTime
 from core.money import MoneyAmount
 from plugins.catalog.schemas import MAX_ID, Answer
 
@@ -84,8 +84,8 @@ class StaffOrdersQuery(PageQuery, RequestSchema):
     number = Text(max_length=32, metadata={"description": "the number, or its beginning"})
     email = Text(max_length=254, metadata={"description": "part of the customer's e-mail"})
     user_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
-    placed_from = fields.AwareDateTime(metadata={"description": "placed at or after (UTC)"})
-    placed_to = fields.AwareDateTime(metadata={"description": "placed before (UTC)"})
+    placed_from = UTCDateTime(metadata={"description": "placed at or after"})
+    placed_to = UTCDateTime(metadata={"description": "placed before"})
 
 
 class NoteBody(RequestSchema):

@@ -88,3 +88,10 @@ def test_disabled_orders_answer_404(testapp, buyer, plugin_lifecycle):
     response = testapp.post_json(f"{API}/checkout/quote", {}, headers=buyer.headers,
                                  status=404)
     assert response.json["error"]["code"] == "not_found"
+
+
+def test_staff_date_filters_out_of_utc_range_are_400(desk):
+    for value in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"):
+        response = desk.testapp.get("/api/v1/admin/orders", {"placed_from": value},
+                                headers=desk.headers, status=400)
+        assert response.json["error"]["fields"] == {"placed_from": ["The time is out of range."]}
