@@ -65,7 +65,10 @@ def checkout_shipping_options(checkout):
     parcel = rates.Parcel(
         weight_grams=rates.weight_of(checkout.lines, _default_grams(checkout)),
         value=services.order_value(checkout.subtotal, checkout.discount_total))
-    return [{"code": method.code, "name": method.name, "price": price,
+    # a free-shipping coupon (the coupons plugin's contract) makes every option free
+    free = bool((checkout.extra.get("coupons") or {}).get("free_shipping"))
+    return [{"code": method.code, "name": method.name,
+             "price": checkout.zero if free else price,
              "min_days": method.min_days, "max_days": method.max_days}
             for method, price in services.offered(zone, parcel, checkout.currency)]
 

@@ -280,3 +280,16 @@ def test_the_storefront_list_refuses_bad_queries(shipping, testapp):
                    {"country": "GB", "other": "1"}, {"country": "\x00"}):
         response = testapp.get(f"{API}/shipping/methods", params=params, status=400)
         assert response.json["error"]["code"] in ("invalid", "bad_request", "invalid_url")
+
+
+def test_a_free_shipping_coupon_makes_every_option_free(shipping, uk, buyer, red, install_plugin,
+                                                        testapp, staff):
+    install_plugin("coupons")
+    testapp.post_json(f"{API}/admin/coupons", {"code": "SHIPFREE", "kind": "free_shipping"},
+                      headers=staff.headers, status=201)
+    buyer.add(red, 2)
+    quote = buyer.quote({"shipping_address": GB, "shipping_method": "express",
+                         "coupon_codes": ["SHIPFREE"]}).json
+    assert quote["errors"] == []
+    assert [o["price"] for o in quote["shipping_options"]] == ["0.00", "0.00"]
+    assert (quote["shipping"], quote["total"]) == ("0.00", "25.00")
