@@ -16,6 +16,10 @@ class CatalogSettings(Schema):
     cache_max_age = fields.Integer(load_default=60, validate=validate.Range(min=0, max=86400),
                                    metadata={"description": "seconds a CDN or browser may reuse "
                                                             "a public catalog answer"})
+    low_stock_threshold = fields.Integer(
+        load_default=5, validate=validate.Range(min=0, max=1_000_000),
+        metadata={"description": "units available at or below which a variant is low on "
+                                 "stock: on the admin dashboard and in the staff alert"})
 
     @validates("default_currency")
     def _currency(self, value, **kwargs):

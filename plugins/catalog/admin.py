@@ -22,7 +22,6 @@ from .schemas import (MAX_ID, CategoryBody, CategoryPatch, ProductBody, ProductP
 
 MANAGE = "catalog.manage"
 TEMPLATES = "plugins.catalog:templates/admin/"
-LOW_STOCK = 5  # units available at or below which a variant is on the dashboard
 SORTS = (("newest", "Newest first"), ("name", "Name"), ("price", "Price, lowest first"),
          ("-price", "Price, highest first"))
 
@@ -62,18 +61,6 @@ def admin_menu(request):
     ]
 
 
-def low_stock(dbsession, limit=10):
-    """Variants of active products with at most LOW_STOCK units available, fewest first."""
-    available = Stock.on_hand - Stock.reserved
-    return dbsession.execute(
-        sa.select(Variant.id, Variant.sku, Product.id.label("product_id"),
-                  Product.name, available.label("available"))
-        .join(Stock, Stock.variant_id == Variant.id)
-        .join(Product, Product.id == Variant.product_id)
-        .where(Product.is_active, available <= LOW_STOCK)
-        .order_by(available, Variant.sku).limit(limit)).all()
-
-
 @hookimpl
 def admin_dashboard(request):
     dbsession = request.dbsession
@@ -88,11 +75,12 @@ def admin_dashboard(request):
         .join(Product, Product.id == Variant.product_id)
         .where(Product.is_active, Stock.on_hand <= Stock.reserved))
     products_url = request.route_path("catalog.admin_products")
+    threshold = request.plugins.settings("catalog")["low_stock_threshold"]
     rows = [[{"text": row.name,
               "url": request.route_path("catalog.admin_products_edit", id=row.product_id)},
              {"text": row.sku,
               "url": request.route_path("catalog.admin_products_stock", id=row.id)},
-             str(row.available)] for row in low_stock(dbsession)]
+             str(row.available)] for row in inventory.low_stock(dbsession, threshold)]
     return [
         {"title": "Catalog", "order": 200, "permission": MANAGE, "figures": [
             {"label": "Active products", "value": str(active), "url": products_url},
@@ -102,7 +90,7 @@ def admin_dashboard(request):
             {"label": "Variants sold out", "value": str(out_of_stock), "url": None},
         ], "link": {"title": "Add a product",
                     "url": request.route_path("catalog.admin_products_new")}},
-        {"title": f"Low stock (at most {LOW_STOCK} available)", "order": 210,
+        {"title": f"Low stock (at most {threshold} available)", "order": 210,
          "permission": MANAGE,
          "table": {"columns": ["Product", "SKU", "Available"], "rows": rows},
          "empty": "Every variant has more than that."},

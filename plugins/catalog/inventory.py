@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from core.api.errors import Conflict, NotFound, Unprocessable
 
-from .models import Stock, StockMovement, Variant
+from .models import Product, Stock, StockMovement, Variant
 
 MAX_QUANTITY = 10**9
 KINDS = ("initial", "adjustment", "import", "reserve", "release", "commit", "restock")
@@ -112,6 +112,18 @@ def levels(dbsession, variant_ids):
         .where(Stock.variant_id.in_(ids))
     ).all()
     return {r.variant_id: StockLevel(r.variant_id, r.on_hand, r.reserved) for r in rows}
+
+
+def low_stock(dbsession, threshold, limit=10):
+    """Variants of active products with at most ``threshold`` units available, fewest first."""
+    available = Stock.on_hand - Stock.reserved
+    return dbsession.execute(
+        sa.select(Variant.id, Variant.sku, Product.id.label("product_id"),
+                  Product.name, available.label("available"))
+        .join(Stock, Stock.variant_id == Variant.id)
+        .join(Product, Product.id == Variant.product_id)
+        .where(Product.is_active, available <= threshold)
+        .order_by(available, Variant.sku).limit(limit)).all()
 
 
 def movements(dbsession, variant_id, page=1, per_page=20):

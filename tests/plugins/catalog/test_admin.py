@@ -5,7 +5,6 @@ import pytest
 import sqlalchemy as sa
 
 from plugins.catalog import inventory
-from plugins.catalog.admin import LOW_STOCK
 from plugins.catalog.models import Product, StockMovement, Variant
 from tests.core.admin.conftest import Admin, text_of
 
@@ -313,16 +312,29 @@ def test_import_refuses_unreadable_files(admin):
 
 def test_dashboard_shows_catalog_figures_and_low_stock(admin, make_product):
     product = make_product("Almost Gone", variants=[{"price": "5.00", "stock": 1}])
-    make_product("Plenty", variants=[{"price": "5.00", "stock": LOW_STOCK + 50}])
+    make_product("Plenty", variants=[{"price": "5.00", "stock": 55}])
     page = admin.get("/admin")
-    widget = next(w for w in page.html.select(".widget")
-                  if w.find("h2").get_text().startswith("Low stock"))
-    rows = [[td.get_text(strip=True) for td in tr.find_all("td")]
-            for tr in widget.select("tbody tr")]
+    assert "Low stock (at most 5 available)" in page.text
+    rows = _low_stock_rows(page)
     assert ["Almost Gone", product.variants[0].sku, "1"] in rows
     assert not [row for row in rows if row[0] == "Plenty"]
     catalog = next(w for w in page.html.select(".widget") if w.find("h2").get_text() == "Catalog")
     assert "Active products" in catalog.get_text()
+
+
+def test_the_low_stock_threshold_is_a_catalog_setting(admin, make_product, plugin_lifecycle):
+    make_product("Plenty", variants=[{"price": "5.00", "stock": 55}])
+    plugin_lifecycle("enable", "catalog", settings={"low_stock_threshold": 60})
+    page = admin.get("/admin")
+    assert "Low stock (at most 60 available)" in page.text
+    assert [row[0] for row in _low_stock_rows(page)].count("Plenty") == 1
+
+
+def _low_stock_rows(page):
+    widget = next(w for w in page.html.select(".widget")
+                  if w.find("h2").get_text().startswith("Low stock"))
+    return [[td.get_text(strip=True) for td in tr.find_all("td")]
+            for tr in widget.select("tbody tr")]
 
 
 def test_menu_entries_of_the_catalog(admin):
