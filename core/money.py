@@ -56,10 +56,17 @@ class CurrencyMismatch(ValueError):
     """Raised when combining or comparing Money of different currencies."""
 
 
+_VALID_CURRENCIES: set[str] = set()  # codes seen valid: every Money checks its currency
+
+
 def validate_currency(code: str) -> str:
     """Return ``code`` if it is exactly three ASCII uppercase letters."""
+    if type(code) is str and code in _VALID_CURRENCIES:
+        return code
     if not isinstance(code, str) or not _CURRENCY_RE.fullmatch(code):
         raise ValueError(f"Invalid currency code: {code!r}")
+    if type(code) is str:
+        _VALID_CURRENCIES.add(code)
     return code
 
 
@@ -164,7 +171,15 @@ class Money:
         return Decimal((int(self.amount < 0), digits, -exponent(self.currency)))
 
     def __str__(self) -> str:
-        return format(self.to_decimal(), "f")
+        # what format(self.to_decimal(), "f") gives, without building a Decimal:
+        # every price of every JSON answer goes through here
+        places = exponent(self.currency)
+        digits = str(abs(self.amount))
+        sign = "-" if self.amount < 0 else ""
+        if not places:
+            return sign + digits
+        digits = digits.rjust(places + 1, "0")
+        return f"{sign}{digits[:-places]}.{digits[-places:]}"
 
     def as_json(self) -> str:
         return str(self)

@@ -17,6 +17,7 @@ import jwt
 import sqlalchemy as sa
 from pyramid.exceptions import ConfigurationError
 from pyramid.httpexceptions import HTTPForbidden
+from pyramid.request import RequestLocalCache
 from pyramid.security import NO_PERMISSION_REQUIRED, Allowed, Denied
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -271,7 +272,15 @@ def authenticated_user(request):
 
 
 class SecurityPolicy:
+    def __init__(self):
+        # request.identity is a plain property: without the cache every permission
+        # check and every view that asks would verify the token's signature again
+        self._identities = RequestLocalCache(self._identity)
+
     def identity(self, request):
+        return self._identities.get_or_create(request)
+
+    def _identity(self, request):
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
