@@ -96,12 +96,17 @@ def get_session_factory(engine):
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def get_tm_session(session_factory, transaction_manager, request=None):
-    """A session joined to ``transaction_manager``: committed or aborted with it."""
+def get_tm_session(session_factory, transaction_manager, request=None, write=None):
+    """A session joined to ``transaction_manager``: committed or aborted with it.
+
+    ``write``: the transaction means to write, so on SQLite it takes the write lock
+    at BEGIN (by default: when ``request`` is not a GET, HEAD or OPTIONS).
+    """
     options = {}
     bind = session_factory.kw.get("bind")
-    if (request is not None and request.method not in SAFE_METHODS
-            and isinstance(bind, sa.Engine) and bind.dialect.name == "sqlite"):
+    if write is None:
+        write = request is not None and request.method not in SAFE_METHODS
+    if write and isinstance(bind, sa.Engine) and bind.dialect.name == "sqlite":
         options["bind"] = bind.execution_options(**{WRITE_INTENT: True})
     dbsession = session_factory(info={"request": request}, **options)
     zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)

@@ -138,6 +138,31 @@ def serialize(kind, obj, data, request):
 
     Returns: a dict of fields to add, or ``None``. The kernel merges the dicts in
     hook order into ``data``; a key that is already present is not overwritten.
+
+    Called once per object: a page of 50 orders calls it 50 times. A plugin whose
+    fields need the database implements ``serialize_many`` instead, so that a
+    page costs it one query, not one per object.
+    """
+
+
+@hookspec
+def serialize_many(kind, objs, data, request):
+    """Add fields to the JSON representations of several objects at once.
+
+    When: each time the owner plugin turns objects into JSON, a page of a list
+    (``request.plugins.extend_many``) or a single object (``request.plugins.extend``,
+    then ``objs`` holds one), before ``serialize`` is called for each of them.
+    Implement it rather than ``serialize`` when the fields need the database: read
+    what every object needs in one query.
+
+    ``kind``: ``"<plugin>.<thing>"``, as for ``serialize``.
+    ``objs``: the objects (a list). ``data``: their representations so far, a list
+    in the same order (read them, do not change them).
+    ``request``: the current request, or ``None`` outside a request.
+
+    Returns: a list of the same length as ``objs`` holding, for each object, a dict
+    of fields to add or ``None``; or ``None`` for none of them. Merged as the
+    results of ``serialize`` are, before them.
     """
 
 
@@ -297,7 +322,9 @@ def checkout_tenders(checkout):
 
     Returns: a list of tenders ``{"source": plugin name (default: yours), "code":
     str or None, "amount": Money}``, or ``None``. The orders plugin caps each
-    tender at the amount still due and drops tenders that come to zero.
+    tender at the amount still due and drops tenders that come to zero. The
+    ``source`` plugin gives the tender back in ``order_refunded``: while it is not
+    enabled, refunds that would reach the tender are refused.
     """
 
 
@@ -373,11 +400,15 @@ def order_refunded(order, refund, amount, dbsession, request):
     """Money was given back on an order, in full or in part (phase 9).
 
     ``order``: the order. ``amount``: the Money given back by this refund.
-    ``refund``: the ``plugins.orders.models.Refund``: ``provider_amount`` (minor
-    units) went back through the payment provider, and ``refund.tenders`` lists
-    the rest, each with its ``tender`` (``source``, ``code``) and ``amount`` in
-    minor units: a gift card plugin credits back exactly the parts whose
-    ``tender.source`` is its own. ``dbsession``: the session of the refund
+    ``refund``: the ``plugins.orders.models.Refund``: ``refund.tenders`` lists
+    what goes back to the tenders, each with its ``tender`` (``source``,
+    ``code``) and ``amount`` in minor units, and ``provider_amount`` (minor units)
+    the rest, which went back through the payment provider. The tenders come
+    first, the latest first: a refund up to what they hold left goes to them
+    alone. A gift card plugin credits back exactly the parts whose
+    ``tender.source`` is its own; the orders plugin refuses a refund that would
+    reach the tender of a plugin that is not enabled (409 ``tender_unavailable``),
+    so the parts listed always have their plugin here. ``dbsession``: the session of the refund
     transaction. ``request``: the request or the task's context.
 
     When: inside the refund transaction, after the payment provider accepted it,
@@ -433,4 +464,25 @@ def admin_dashboard(request):
     there are no rows; ``"link"``, ``{"title": str, "url": str}``; ``"template"``,
     the asset spec of a Jinja2 template included with ``widget`` and ``request``
     in its context, for anything else.
+    """
+
+
+@hookspec
+def admin_customer_sections(request, user):
+    """Add sections to an account's page in the merchant admin (/admin/customers/<id>).
+
+    When: each time a member of staff opens the page of one account, a customer's
+    or a staff member's; only enabled plugins are asked, so a plugin's section goes
+    away while it is disabled.
+
+    ``request``: the current request, as for ``admin_menu``. ``user``: the
+    ``core.security.User`` whose page it is.
+
+    Returns: a list of sections, or ``None``. A section is a dict with the keys of
+    a dashboard widget (see ``admin_dashboard``): ``"title"`` (str) and
+    ``"order"`` (int, smaller first; the account's own details and addresses
+    always come first), and any of ``"permission"``, ``"figures"``, ``"table"``
+    with ``"empty"``, ``"link"``, and ``"template"``, whose context also has the
+    account as ``customer``. Answer for every account, also one your plugin has
+    nothing on yet (no orders, no points): an empty section says so.
     """

@@ -5,14 +5,15 @@ Staff sign in with their e-mail and password; a signed cookie session
 API stays bearer-token only and free of cookies and CSRF. Every POST carries the
 session's CSRF token. Pages call the same services as the REST API.
 
-Plugins add pages, menu entries and dashboard widgets:
+Plugins add pages, menu entries, dashboard widgets and sections of a customer's page:
 
 - pages are ordinary views in the plugin's package, on routes added with
   ``add_admin_route(config, "<plugin>.admin_<page>", "/<plugin>/...")`` from the
   plugin's ``includeme``, declared with ``admin_view`` (see ``core.admin.views``);
   the kernel's plugin gate answers 404 while the plugin is disabled;
-- menu entries and widgets come from the ``admin_menu`` and ``admin_dashboard``
-  hooks, which only enabled plugins answer.
+- menu entries, widgets and sections come from the ``admin_menu``,
+  ``admin_dashboard`` and ``admin_customer_sections`` hooks, which only enabled
+  plugins answer.
 """
 import hashlib
 import hmac
@@ -26,6 +27,9 @@ from core.settings import as_int
 
 ADMIN_PREFIX = "/admin"
 ACCESS = "core.admin.access"
+# declared here, where the admin's customers pages use it, until the accounts API has
+# staff views of its own
+CUSTOMERS = "core.accounts.manage"
 PUBLIC = NO_PERMISSION_REQUIRED
 COOKIE_NAME = "emporium_admin"
 DEFAULT_SESSION_TIMEOUT = 2 * 3600
@@ -112,6 +116,8 @@ def includeme(config):
     config.include("pyramid_jinja2")
     config.add_static_view(name="admin/static", path="core.admin:static", cache_max_age=3600)
     config.declare_permission(ACCESS, "Sign in to the merchant admin")
+    config.declare_permission(CUSTOMERS, "See every account (customers and staff) with its "
+                                         "addresses, deactivate and activate accounts")
     config.add_request_method(security.AdminContext, "admin", reify=True)
     # under the plugin gate (a disabled plugin's pages are 404 for everyone), over
     # Pyramid's permission check, which admin views do not use
@@ -124,6 +130,10 @@ def includeme(config):
     add_admin_route(config, "core.admin_slash", "/")
     add_admin_route(config, "core.admin_login", "/login")
     add_admin_route(config, "core.admin_logout", "/logout")
+    add_admin_route(config, "core.admin_customers", "/customers")
+    add_admin_route(config, "core.admin_customer", r"/customers/{id:\d{1,10}}")
+    add_admin_route(config, "core.admin_customer_status",
+                    r"/customers/{id:\d{1,10}}/{action:deactivate|activate}")
     add_admin_route(config, "core.admin_plugins", "/plugins")
     add_admin_route(config, "core.admin_plugin", "/plugins/{name}")
     add_admin_route(config, "core.admin_plugin_settings", "/plugins/{name}/settings")

@@ -1,7 +1,10 @@
-"""What every admin page needs around a service call: refusals, form values, pages of lists."""
+"""What every admin page needs around a service call: refusals, form values, pages of
+lists, and the answers to a form (a redirect with a message, or the form again)."""
 import dataclasses
+import datetime as dt
 
 from marshmallow import ValidationError
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 
 from core.api.errors import APIError, field_messages
 
@@ -22,6 +25,14 @@ class Refusal:
     def field(self, name):
         return " ".join(self.fields.get(name, ()))
 
+    def in_words(self):
+        """The refusal as one sentence, for a message on the next page: bad input (400)
+        by its fields' messages, a broken rule by its message and then the fields'."""
+        details = " ".join(" ".join(messages) for messages in self.fields.values())
+        if self.status == 400:
+            return details or self.message
+        return f"{self.message} {details}".strip()
+
 
 def attempt(request, action):
     """``(result, None)``, or ``(None, Refusal)`` when ``action()`` refused.
@@ -38,6 +49,57 @@ def attempt(request, action):
                              field_messages(exc.messages), 400, exc)
     except APIError as exc:
         return None, Refusal(exc.message, dict(exc.fields), exc.status, exc)
+
+
+def done(request, message, route_name, _kind="success", **params):
+    """A form that worked: ``message`` shown on the page of ``route_name``, reached by a
+    redirect so that reloading it does not post the form again. ``_kind="info"`` when
+    there was nothing to do."""
+    request.admin.flash(message, _kind)
+    return HTTPSeeOther(request.route_url(route_name, **params))
+
+
+def refused(request, refusal):
+    """A form shown again after a refusal: the page answers with the refusal's status;
+    returns the message to show above the form."""
+    request.response.status = refusal.status
+    return refusal.message
+
+
+def not_done(request, refusal, route_name, **params):
+    """A button that was refused (there is no form to show again): the ``Refusal`` in
+    words, or the message given, on the page of ``route_name``."""
+    message = refusal if isinstance(refusal, str) else refusal.in_words()
+    request.admin.flash(message, "error")
+    return HTTPSeeOther(request.route_url(route_name, **params))
+
+
+def found_or_404(found):
+    """``found``, or the admin's "nothing here" page when a lookup found nothing."""
+    if found is None:
+        raise HTTPNotFound()
+    return found
+
+
+def load_filters(request, load):
+    """``(load(), {})``, or ``(None, per-field messages)`` with status 400 when ``load``
+    refused: a list page's filters, loaded with the REST API's query schema, refused
+    with its messages."""
+    try:
+        return load(), {}
+    except ValidationError as exc:
+        request.response.status = 400
+        return None, field_messages(exc.messages)
+
+
+def utc_day(value, field, end=False):
+    """A date input (YYYY-MM-DD) as the ISO string of that day's start in UTC (of the next
+    day's start with ``end``: the whole day given), as query and body schemas take it."""
+    try:
+        day = dt.date.fromisoformat(value) + dt.timedelta(days=1 if end else 0)
+    except (ValueError, OverflowError):
+        raise ValidationError({field: ["Enter a date as YYYY-MM-DD."]}) from None
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc).isoformat()
 
 
 def text(post, name):

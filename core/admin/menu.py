@@ -1,22 +1,22 @@
-"""The menu and the dashboard: the kernel's entries plus what enabled plugins add.
+"""The menu, the dashboard and a customer's page: the kernel's parts plus what enabled
+plugins add.
 
-Plugins answer the ``admin_menu`` and ``admin_dashboard`` hooks (core/hookspecs.py);
-only enabled plugins are asked, so their entries go away with them. An entry or a
-widget whose permission the staff member lacks is left out; one that is not
-well-formed is left out and logged, so one plugin cannot break the admin.
+Plugins answer the ``admin_menu``, ``admin_dashboard`` and ``admin_customer_sections``
+hooks (core/hookspecs.py); only enabled plugins are asked, so their parts go away
+with them. An entry, widget or section whose permission the staff member lacks is
+left out; one that is not well-formed is left out and logged, so one plugin cannot
+break the admin.
 """
 import dataclasses
-import datetime as dt
 import logging
 
-import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPException
 
 from core.db import utcnow
 from core.plugins.listing import describe_all
-from core.security import STAFF, User
 
-from . import ACCESS
+from . import ACCESS, CUSTOMERS
+from .customers import account_counts
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,8 @@ PLUGINS_PERMISSION = "core.plugins.manage"
 
 KERNEL_MENU = (
     {"title": "Dashboard", "route_name": "core.admin_dashboard", "order": 0},
+    {"title": "Customers", "route_name": "core.admin_customers", "match": "core.admin_customer",
+     "permission": CUSTOMERS, "order": 40},
     {"title": "Plugins", "route_name": "core.admin_plugins", "match": "core.admin_plugin",
      "permission": PLUGINS_PERMISSION, "order": 1000},
 )
@@ -37,8 +39,8 @@ class MenuItem:
     order: int
 
 
-def _entries(request, hook_name):
-    results = getattr(request.plugins.hook, hook_name)(request=request)
+def _entries(request, hook_name, **kwargs):
+    results = getattr(request.plugins.hook, hook_name)(request=request, **kwargs)
     for result in results:
         if isinstance(result, dict):  # one entry instead of a list of them
             result = [result]
@@ -72,17 +74,29 @@ def build_menu(request):
     return sorted(items, key=lambda item: (item.order, item.title.lower()))
 
 
-def build_dashboard(request):
+def _widgets(request, candidates, what):
+    """The well-formed ``candidates`` the staff member may see, in their order."""
     admin = request.admin
     widgets = []
-    for widget in [*kernel_widgets(request), *_entries(request, "admin_dashboard")]:
+    for widget in candidates:
         if not isinstance(widget, dict) or not isinstance(widget.get("title"), str):
-            log.warning("dashboard widget left out (needs a title): %r", widget)
+            log.warning("%s left out (needs a title): %r", what, widget)
             continue
         if not admin.can(widget.get("permission") or ACCESS):
             continue
         widgets.append(widget)
     return sorted(widgets, key=lambda w: (_order(w.get("order")), w["title"].lower()))
+
+
+def build_dashboard(request):
+    return _widgets(request, [*kernel_widgets(request), *_entries(request, "admin_dashboard")],
+                    "dashboard widget")
+
+
+def build_customer_sections(request, user):
+    """The sections plugins add to ``user``'s page, shaped as dashboard widgets."""
+    return _widgets(request, _entries(request, "admin_customer_sections", user=user),
+                    "customer section")
 
 
 def kernel_widgets(request):
@@ -101,22 +115,24 @@ def kernel_widgets(request):
                                     ("available", "Not installed"), ("broken", "Broken"))]
     if upgrades:
         figures.append({"label": "Upgrades waiting", "value": str(upgrades), "url": None})
-    dbsession = request.dbsession
-    # roles is a JSON list; its text form names the role on every database
-    is_staff = sa.cast(User.roles, sa.Text).like(f'%"{STAFF}"%')
-    since = utcnow() - dt.timedelta(days=30)
-    total, staff, new = dbsession.execute(sa.select(
-        sa.func.count(),
-        sa.func.count().filter(is_staff),
-        sa.func.count().filter(sa.not_(is_staff), User.created_at >= since),
-    ).select_from(User)).one()
+    counts = account_counts(request.dbsession, utcnow())
+
+    def customers_url(**query):
+        return request.route_path("core.admin_customers", _query=query)
+
+    newest = customers_url(role="customer", sort="newest")
     return [
         {"title": "Plugins", "order": 900, "permission": PLUGINS_PERMISSION,
          "figures": figures,
          "link": {"title": "Manage plugins", "url": request.route_path("core.admin_plugins")}},
-        {"title": "Accounts", "order": 950, "figures": [
-            {"label": "Customers", "value": str(total - staff), "url": None},
-            {"label": "New customers, 30 days", "value": str(new), "url": None},
-            {"label": "Staff", "value": str(staff), "url": None},
-        ]},
+        {"title": "Accounts", "order": 950, "permission": CUSTOMERS, "figures": [
+            {"label": "Customers", "value": str(counts["customers"]),
+             "url": customers_url(role="customer")},
+            {"label": "New today (UTC)", "value": str(counts["today"]), "url": newest},
+            {"label": "New this month", "value": str(counts["month"]), "url": newest},
+            {"label": "Deactivated", "value": str(counts["inactive"]),
+             "url": customers_url(status="inactive")},
+            {"label": "Staff", "value": str(counts["staff"]), "url": customers_url(role="staff")},
+        ], "link": {"title": "Every customer", "url": request.route_path(
+            "core.admin_customers")}},
     ]

@@ -5,12 +5,15 @@ message now (a template error shows up where the mail is asked for), stores it i
 ``core_notification`` as *queued*, and sends it from a task once the transaction
 commits: a rolled-back request sends nothing. The task retries with a growing
 delay while the mail server is unreachable or answers 4xx, and records the row as
-*sent*, or *failed* with the reason (a 5xx answer, or too many attempts).
+*sent*, or *failed* with the reason (a 5xx answer, or too many attempts). A message
+whose task was lost (the broker was down at the commit) is sent again by the
+periodic sweep ``core.resend_stuck_notifications``.
 
 Templates are looked up as described in ``core.notifications.rendering``.
 """
 from email.utils import make_msgid
 
+from core.db import utcnow
 from core.tasks import send_after_commit
 
 from .mailer import MailSettings
@@ -36,7 +39,7 @@ def notify(request, template, to, context=None, *, sensitive=False):
     subject, text, html = render(request.registry, template, context or {})
     notification = Notification(
         template=template, recipient=to, subject=subject, body_text=text, body_html=html,
-        sensitive=sensitive, state=QUEUED, attempts=0,
+        sensitive=sensitive, state=QUEUED, attempts=0, next_attempt_at=utcnow(),
         message_id=make_msgid(domain=_domain_of(mail.sender)))
     request.dbsession.add(notification)
     request.dbsession.flush()

@@ -32,6 +32,9 @@ class MailSettings:
     smtp_timeout: float = 30.0
     max_attempts: int = 5
     retry_delay: float = 60.0  # doubled after every failed attempt
+    # a message still queued this long after its attempt was due lost its task
+    resend_after_minutes: float = 30.0
+    max_resends: int = 3  # then it is failed
 
     @classmethod
     def from_settings(cls, settings):
@@ -57,6 +60,9 @@ class MailSettings:
             smtp_timeout=as_float(get("smtp_timeout"), cls.smtp_timeout),
             max_attempts=max(1, as_int(get("max_attempts"), cls.max_attempts)),
             retry_delay=max(0.0, as_float(get("retry_delay"), cls.retry_delay)),
+            resend_after_minutes=max(1.0, as_float(get("resend_after_minutes"),
+                                                   cls.resend_after_minutes)),
+            max_resends=max(0, as_int(get("max_resends"), cls.max_resends)),
         )
 
 

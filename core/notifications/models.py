@@ -27,6 +27,11 @@ class Notification(Base):
     message_id: Mapped[str] = mapped_column(sa.String(255))
     state: Mapped[str] = mapped_column(sa.String(10), default=QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    # while queued: when its task should next run. Long past that, the task was lost
+    # (the broker was down when the transaction committed, say) and the sweep
+    # (tasks.resend_stuck) sends it again, counting in ``resends``.
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resends: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
     error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)  # the last failure's reason
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -35,4 +40,5 @@ class Notification(Base):
     def as_dict(self):
         return {"id": self.id, "template": self.template, "recipient": self.recipient,
                 "subject": self.subject, "state": self.state, "attempts": self.attempts,
-                "error": self.error, "created_at": self.created_at, "sent_at": self.sent_at}
+                "resends": self.resends, "error": self.error, "created_at": self.created_at,
+                "sent_at": self.sent_at}

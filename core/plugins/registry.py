@@ -275,8 +275,29 @@ class RequestPlugins:
         return self.registry.plugin_settings(name, self.snapshot)
 
     def extend(self, kind, obj, data, request=None):
-        """``data`` with the fields enabled plugins add through the ``serialize`` hook."""
-        for extra in self.hook.serialize(kind=kind, obj=obj, data=data, request=request):
-            for key, value in extra.items():
-                data.setdefault(key, value)
+        """``data`` with the fields enabled plugins add through the ``serialize_many``
+        and ``serialize`` hooks."""
+        return self.extend_many(kind, [obj], [data], request)[0]
+
+    def extend_many(self, kind, objs, data, request=None):
+        """``extend`` for a list of objects and their representations (``data``, in
+        the same order): each plugin's ``serialize_many`` is called once for all."""
+        objs, data = list(objs), list(data)
+        if len(objs) != len(data):
+            raise ValueError("extend_many needs one representation per object")
+        if not objs:
+            return data
+        for extras in self.hook.serialize_many(kind=kind, objs=objs, data=data,
+                                               request=request):
+            if len(extras) != len(objs):
+                raise TypeError(f"serialize_many for {kind} answered {len(extras)} results "
+                                f"for {len(objs)} objects")
+            for target, extra in zip(data, extras):
+                for key, value in (extra or {}).items():
+                    target.setdefault(key, value)
+        for obj, target in zip(objs, data):
+            for extra in self.hook.serialize(kind=kind, obj=obj, data=target,
+                                             request=request):
+                for key, value in extra.items():
+                    target.setdefault(key, value)
         return data

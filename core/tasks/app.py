@@ -133,7 +133,9 @@ class EmporiumTask(celery.Task):
         def attempt():
             if contexts:
                 log.info("task %s: retrying after a transient database error", self.name)
-            dbsession = get_tm_session(registry["dbsession_factory"], manager)
+            # tasks write: on SQLite, two runs of a job take turns at BEGIN instead of
+            # the second failing with "database is locked" when it comes to write
+            dbsession = get_tm_session(registry["dbsession_factory"], manager, write=True)
             contexts.append(TaskContext(registry, dbsession, manager, enabled, self))
             return self.declaration.fn(contexts[-1], *args, **kwargs)
 

@@ -178,6 +178,45 @@ def customer_app(wsgi_app, db_connection, customer):
     return _signed_in(wsgi_app, customer)
 
 
+# --- measuring ---------------------------------------------------------------------------
+
+
+class Statements(list):
+    """The SQL statements run inside a ``count_statements()`` block, in order."""
+
+    def __str__(self):
+        return "\n".join(f"{number:3}. {' '.join(statement.split())[:300]}"
+                         for number, statement in enumerate(self, 1))
+
+
+@pytest.fixture
+def count_statements(registry):
+    """``with count_statements() as seen: ...``: ``seen`` lists the SQL statements the
+    application's engine ran inside the block (the requests of ``testapp`` included),
+    so ``len(seen)`` is their number; ``str(seen)`` numbers them, one a line, for an
+    assertion's message."""
+    import contextlib
+
+    import sqlalchemy as sa
+
+    engine = registry["db_engine"]
+
+    @contextlib.contextmanager
+    def counting():
+        seen = Statements()
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            seen.append(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield seen
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
 # --- plugins for one test --------------------------------------------------------------
 
 
@@ -261,3 +300,23 @@ def make_cart(registry, dbsession, catalog_factory, install_plugin):
         install_plugin("cart")
     return CartFactory(dbsession, plugins.plugin_settings("cart"),
                        catalog_factory.currency).cart
+
+
+@pytest.fixture
+def make_order(registry, dbsession, catalog_factory, make_cart, install_plugin):
+    """``make_order(items=None, customer=None, status="processing", payment_method="manual",
+    shipping_address=None, **body)``: an order placed by the orders plugin's services from
+    the customer's cart and moved on to ``status`` (``payment_pending``, ``paid``,
+    ``shipped``, ``delivered``, ``cancelled``, ``failed``, ``returned``, ``refunded``).
+    Default: one unit of a new product, a new customer, a manual payment marked paid.
+    Installs the orders plugin first if need be; skips the test if the application does
+    not load it."""
+    from .factories import OrderFactory
+
+    plugins = registry["plugins"]
+    if plugins.get("orders") is None:
+        pytest.skip("make_order needs the orders plugin, which this application does not "
+                    "load")
+    if not plugins.current().is_enabled("orders"):
+        install_plugin("orders")
+    return OrderFactory(dbsession, registry, make_cart, catalog_factory).order

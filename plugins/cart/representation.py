@@ -1,8 +1,9 @@
 """The JSON of a cart, as frontends read it (see docs/cart.md).
 
 Money is a decimal string with ``currency`` beside it. Other plugins add fields
-through the ``serialize`` hook: kind ``cart.item`` with the ``services.CartLine``
-as the object, and kind ``cart.cart`` with the ``services.PricedCart``.
+through the ``serialize`` hook (or ``serialize_many``, once for all the items): kind
+``cart.item`` with the ``services.CartLine`` as the object, and kind ``cart.cart``
+with the ``services.PricedCart``.
 """
 from . import services
 
@@ -47,7 +48,6 @@ def cart_data(priced, guest_cart_days):
 def cart_json(request, priced):
     """``cart_data`` with the fields enabled plugins add (kinds cart.cart and cart.item)."""
     data = cart_data(priced, services.limits(request).guest_cart_days)
-    extend = request.plugins.extend
-    for line, item in zip(priced.lines, data["items"]):
-        extend("cart.item", line, item, request)
-    return extend("cart.cart", priced, data, request)
+    plugins = request.plugins
+    plugins.extend_many("cart.item", priced.lines, data["items"], request)
+    return plugins.extend("cart.cart", priced, data, request)

@@ -20,6 +20,9 @@ class CatalogSettings(Schema):
         load_default=5, validate=validate.Range(min=0, max=1_000_000),
         metadata={"description": "units available at or below which a variant is low on "
                                  "stock: on the admin dashboard and in the staff alert"})
+    low_stock_alerts = fields.Boolean(
+        load_default=True, metadata={"description": "e-mail staff when variants run low on "
+                                                    "stock (the job catalog.low_stock_alert)"})
 
     @validates("default_currency")
     def _currency(self, value, **kwargs):

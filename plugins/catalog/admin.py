@@ -7,11 +7,11 @@ The routes are named ``catalog.admin_*``, so they answer 404 while the catalog i
 disabled; the menu entries and dashboard widgets come from ``hooks.py``.
 """
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 
 from core.admin import add_admin_route, admin_view
-from core.admin.forms import (attempt, checked, input_errors, integer, lines, page_number,
-                              pager, pairs, per_page, text)
+from core.admin.forms import (attempt, checked, done, found_or_404, input_errors, integer,
+                              lines, not_done, page_number, pager, pairs, per_page, refused,
+                              text)
 from core.plugins import hookimpl
 
 from . import importer, inventory, services
@@ -109,26 +109,17 @@ def _user_id(request):
 
 
 def _product_or_404(request):
-    product = services.find_product(request.dbsession, request.matchdict["id"],
-                                    include_inactive=True)
-    if product is None:
-        raise HTTPNotFound()
-    return product
+    return found_or_404(services.find_product(request.dbsession, request.matchdict["id"],
+                                              include_inactive=True))
 
 
 def _variant_or_404(request):
     parsed = services.parse_ref(request.matchdict["id"])
-    variant = services.find_variant(request.dbsession, parsed[1]) if parsed else None
-    if variant is None:
-        raise HTTPNotFound()
-    return variant
+    return found_or_404(services.find_variant(request.dbsession, parsed[1]) if parsed else None)
 
 
 def _category_or_404(request):
-    category = services.find_category(request.dbsession, request.matchdict["id"])
-    if category is None:
-        raise HTTPNotFound()
-    return category
+    return found_or_404(services.find_category(request.dbsession, request.matchdict["id"]))
 
 
 def category_choices(dbsession, exclude=None):
@@ -149,16 +140,6 @@ def category_choices(dbsession, exclude=None):
 
     walk(None, [])
     return choices
-
-
-def _done(request, message, route_name, **params):
-    request.admin.flash(message)
-    return HTTPSeeOther(request.route_url(route_name, **params))
-
-
-def _refused(request, refusal):
-    request.response.status = refusal.status
-    return refusal.message
 
 
 # --- products -----------------------------------------------------------------------------
@@ -244,8 +225,8 @@ def create_product(request):
         values["is_active"] = checked(post, "is_active")
         return _new_form(request, values,
                          input_errors(refusal.fields, strip=("variants.0.",),
-                                      collapse=("images",)), _refused(request, refusal))
-    return _done(request, f"Product “{product.name}” created.", "catalog.admin_products_edit",
+                                      collapse=("images",)), refused(request, refusal))
+    return done(request, f"Product “{product.name}” created.", "catalog.admin_products_edit",
                  id=product.id)
 
 
@@ -282,8 +263,8 @@ def update_product(request):
         request.dbsession.expire_all()
         return _edit_page(request, _product_or_404(request), values,
                           input_errors(refusal.fields, collapse=("images",)),
-                          _refused(request, refusal))
-    return _done(request, f"Product “{product.name}” saved.", "catalog.admin_products_edit",
+                          refused(request, refusal))
+    return done(request, f"Product “{product.name}” saved.", "catalog.admin_products_edit",
                  id=product.id)
 
 
@@ -292,16 +273,14 @@ def update_product(request):
 def delete_product(request):
     product = _product_or_404(request)
     if not checked(request.POST, "confirm"):
-        request.admin.flash("Tick the box to confirm that the product is to be deleted.",
-                            "error")
-        return HTTPSeeOther(request.route_url("catalog.admin_products_edit", id=product.id))
+        return not_done(request, "Tick the box to confirm that the product is to be deleted.",
+                        "catalog.admin_products_edit", id=product.id)
     name = product.name
     _, refusal = attempt(request, lambda: services.delete_product(
         request.dbsession, product, hook=request.plugins.hook))
     if refusal is not None:
-        request.admin.flash(refusal.message, "error")
-        return HTTPSeeOther(request.route_url("catalog.admin_products_edit", id=product.id))
-    return _done(request, f"Product “{name}” deleted.", "catalog.admin_products")
+        return not_done(request, refusal, "catalog.admin_products_edit", id=product.id)
+    return done(request, f"Product “{name}” deleted.", "catalog.admin_products")
 
 
 # --- variants -----------------------------------------------------------------------------
@@ -339,13 +318,13 @@ def create_variant(request):
             hook=request.plugins.hook, user_id=_user_id(request)))
         errors = input_errors(refusal.fields) if refusal else {}
     if errors or refusal is not None:
-        message = _refused(request, refusal) if refusal else "Some fields are not valid."
-        request.response.status = refusal.status if refusal else 400
+        request.response.status = 400
+        message = refused(request, refusal) if refusal else "Some fields are not valid."
         request.dbsession.expire_all()
         return _edit_page(request, _product_or_404(request),
                           error=f"The variant was not added. {message}",
                           variant_values=dict(request.POST.items()), variant_errors=errors)
-    return _done(request, f"Variant {variant.sku} added.", "catalog.admin_products_edit",
+    return done(request, f"Variant {variant.sku} added.", "catalog.admin_products_edit",
                  id=product.id)
 
 
@@ -380,12 +359,12 @@ def update_variant(request):
             _currency(request), hook=request.plugins.hook))
         errors = input_errors(refusal.fields) if refusal else {}
     if errors or refusal is not None:
-        request.response.status = refusal.status if refusal else 400
+        request.response.status = 400
+        message = refused(request, refusal) if refusal else "Some fields are not valid."
         request.dbsession.expire_all()
         return _variant_page(request, _variant_or_404(request), dict(request.POST.items()),
-                             errors, refusal.message if refusal else "Some fields are not "
-                                                                     "valid.")
-    return _done(request, f"Variant {variant.sku} saved.", "catalog.admin_products_edit",
+                             errors, message)
+    return done(request, f"Variant {variant.sku} saved.", "catalog.admin_products_edit",
                  id=variant.product_id)
 
 
@@ -395,15 +374,13 @@ def delete_variant(request):
     variant = _variant_or_404(request)
     product_id, sku = variant.product_id, variant.sku
     if not checked(request.POST, "confirm"):
-        request.admin.flash("Tick the box to confirm that the variant is to be deleted.",
-                            "error")
-        return HTTPSeeOther(request.route_url("catalog.admin_products_variant", id=variant.id))
+        return not_done(request, "Tick the box to confirm that the variant is to be deleted.",
+                        "catalog.admin_products_variant", id=variant.id)
     _, refusal = attempt(request, lambda: services.delete_variant(
         request.dbsession, variant, hook=request.plugins.hook))
     if refusal is not None:
-        request.admin.flash(refusal.message, "error")
-        return HTTPSeeOther(request.route_url("catalog.admin_products_variant", id=variant.id))
-    return _done(request, f"Variant {sku} deleted.", "catalog.admin_products_edit",
+        return not_done(request, refusal, "catalog.admin_products_variant", id=variant.id)
+    return done(request, f"Variant {sku} deleted.", "catalog.admin_products_edit",
                  id=product_id)
 
 
@@ -452,10 +429,9 @@ def change_stock(request):
         for name in ("change", "on_hand"):
             if name in errors:
                 errors["quantity"] = errors.pop(name)
-        request.response.status = refusal.status
         return _stock_page(request, variant, dict(post.items(), mode=mode), errors,
-                           refusal.message)
-    return _done(request, f"Stock of {variant.sku} is now {level.on_hand} on hand, "
+                           refused(request, refusal))
+    return done(request, f"Stock of {variant.sku} is now {level.on_hand} on hand, "
                           f"{level.available} available.", "catalog.admin_products_stock",
                  id=variant.id)
 
@@ -503,8 +479,8 @@ def create_category(request):
         request.dbsession, CategoryBody().load(_category_body(request.POST))))
     if refusal is not None:
         return _categories_page(request, dict(request.POST.items()),
-                                input_errors(refusal.fields), _refused(request, refusal))
-    return _done(request, f"Category “{category.name}” created.", "catalog.admin_categories")
+                                input_errors(refusal.fields), refused(request, refusal))
+    return done(request, f"Category “{category.name}” created.", "catalog.admin_categories")
 
 
 def _category_page(request, category, values=None, errors=None, error=None):
@@ -535,8 +511,8 @@ def update_category(request):
     if refusal is not None:
         request.dbsession.expire_all()
         return _category_page(request, _category_or_404(request), dict(request.POST.items()),
-                              input_errors(refusal.fields), _refused(request, refusal))
-    return _done(request, f"Category “{category.name}” saved.", "catalog.admin_categories")
+                              input_errors(refusal.fields), refused(request, refusal))
+    return done(request, f"Category “{category.name}” saved.", "catalog.admin_categories")
 
 
 @admin_view(route_name="catalog.admin_categories_delete", request_method="POST",
@@ -547,9 +523,8 @@ def delete_category(request):
     _, refusal = attempt(request, lambda: services.delete_category(request.dbsession,
                                                                    category))
     if refusal is not None:
-        request.admin.flash(refusal.message, "error")
-        return HTTPSeeOther(request.route_url("catalog.admin_categories_edit", id=category.id))
-    return _done(request, f"Category “{name}” deleted.", "catalog.admin_categories")
+        return not_done(request, refusal, "catalog.admin_categories_edit", id=category.id)
+    return done(request, f"Category “{name}” deleted.", "catalog.admin_categories")
 
 
 # --- import -------------------------------------------------------------------------------
@@ -589,9 +564,8 @@ def import_products(request):
         request.dbsession, content, fmt, _currency(request), partial=partial,
         hook=request.plugins.hook, user_id=_user_id(request)))
     if refusal is not None:
-        request.response.status = refusal.status
-        return {"report": getattr(refusal.error, "report", None), "error": refusal.message,
-                "partial": partial}
+        return {"report": getattr(refusal.error, "report", None),
+                "error": refused(request, refusal), "partial": partial}
     counts = report["counts"]
     request.admin.flash(f"Import done: {counts['created']} created, {counts['updated']} "
                         f"updated, {counts['rejected']} rejected.",

@@ -6,6 +6,9 @@ in the ledger (``catalog_stock_movement``). The condition is checked by the
 database on the latest committed row: under PostgreSQL's READ COMMITTED a
 concurrent transaction waits for the row lock and re-checks the condition, so
 two orders can never both take the last unit, without SELECT ... FOR UPDATE.
+``reserve_many`` and ``move_many`` do the same for several variants with one
+UPDATE and one INSERT, all or none, after locking the rows in variant id order
+(``FOR UPDATE``) so that two orders for the same variants cannot deadlock.
 The CHECK constraints on the table (on_hand >= 0, 0 <= reserved <= on_hand) are
 the last line of defence.
 
@@ -25,6 +28,7 @@ import dataclasses
 import sqlalchemy as sa
 
 from core.api.errors import Conflict, NotFound, Unprocessable
+from core.db import utcnow
 
 from .models import Product, Stock, StockMovement, Variant
 
@@ -102,6 +106,66 @@ def _apply(dbsession, variant_id, kind, on_hand_change, reserved_change, conditi
     return StockLevel(variant_id, row.on_hand, row.reserved)
 
 
+def _apply_many(dbsession, kind, wanted, on_hand_sign, reserved_sign, condition,
+                reference=None):
+    """``_apply`` for several variants in a fixed number of statements, all or none.
+
+    ``wanted``: ``{variant_id: quantity}`` (positive); each variant's on hand and
+    reserved change by ``sign * quantity``, where ``condition(quantity)`` (SQL
+    expressions, the quantity a column) holds. Returns ``(levels, short)``:
+    ``{variant_id: StockLevel}`` and ``[]`` when it held for every variant; otherwise
+    nothing is changed, and ``short`` lists the variants where it did not (or that
+    have no stock row), in id order.
+    """
+    if not wanted:
+        return {}, []
+    ids = sorted(wanted)
+    savepoint = dbsession.begin_nested()
+    try:
+        if dbsession.get_bind().dialect.name != "sqlite":  # SQLite locks the database
+            # lock the rows in variant id order, as one by one would: two orders for the
+            # same variants wait for each other instead of deadlocking
+            dbsession.execute(sa.select(Stock.variant_id).where(Stock.variant_id.in_(ids))
+                              .order_by(Stock.variant_id).with_for_update())
+        # SELECT ... UNION ALL SELECT ...: VALUES with named columns is not SQLite's
+        rows = sa.union_all(*(
+            sa.select(sa.literal(v, sa.Integer).label("variant_id"),
+                      sa.literal(wanted[v], sa.Integer).label("quantity"))
+            for v in ids)).subquery("wanted")
+        changes = {}
+        for name, sign in (("on_hand", on_hand_sign), ("reserved", reserved_sign)):
+            if sign:
+                column = getattr(Stock, name)
+                changes[name] = column + rows.c.quantity if sign > 0 else \
+                    column - rows.c.quantity
+        done = {row.variant_id: row for row in dbsession.execute(
+            sa.update(Stock)
+            .where(Stock.variant_id == rows.c.variant_id, *condition(rows.c.quantity))
+            .values(**changes)
+            # a subquery: SQLite's RETURNING may not name the tables of the FROM
+            .returning(Stock.variant_id, Stock.on_hand, Stock.reserved,
+                       sa.select(Variant.sku).where(Variant.id == Stock.variant_id)
+                       .scalar_subquery().label("sku"))
+            .execution_options(synchronize_session="fetch"))}
+        short = [v for v in ids if v not in done]
+        if short:
+            savepoint.rollback()
+            return {}, short
+        dbsession.execute(sa.insert(StockMovement.__table__), [{
+            "variant_id": v, "sku": done[v].sku, "kind": kind,
+            "on_hand_change": on_hand_sign * wanted[v],
+            "reserved_change": reserved_sign * wanted[v],
+            "on_hand_after": done[v].on_hand, "reserved_after": done[v].reserved,
+            "reason": "", "reference": reference[:200] if reference else None,
+            "user_id": None, "created_at": utcnow()} for v in ids])
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+    savepoint.commit()
+    return {v: StockLevel(v, done[v].on_hand, done[v].reserved) for v in ids}, []
+
+
 def levels(dbsession, variant_ids):
     """``{variant_id: StockLevel}`` for the given variants (unknown ones are left out)."""
     ids = sorted(set(variant_ids))
@@ -160,36 +224,28 @@ def reserve_many(dbsession, lines, reference=None):
     every variant that is short).
 
     ``lines``: pairs ``(variant_id, quantity)``; the same variant twice adds up.
-    Rows are updated in variant id order, so two orders for the same variants
-    lock them in the same order and cannot deadlock.
+    A fixed number of statements however many variants; their rows are locked in
+    variant id order, so two orders for the same variants cannot deadlock.
     """
-    wanted = {}
-    for variant_id, quantity in lines:
-        wanted[variant_id] = wanted.get(variant_id, 0) + _quantity(quantity)
-    done, short = {}, []
-    savepoint = dbsession.begin_nested()
-    try:
-        for variant_id in sorted(wanted):
-            quantity = wanted[variant_id]
-            result = _apply(dbsession, variant_id, "reserve", 0, quantity,
-                            [Stock.on_hand - Stock.reserved >= quantity], reference=reference)
-            if result is None:
-                short.append(variant_id)
-            else:
-                done[variant_id] = result
-    except BaseException:
-        savepoint.rollback()
-        raise
+    wanted = _wanted(lines)
+    done, short = _apply_many(dbsession, "reserve", wanted, 0, 1,
+                              lambda quantity: [Stock.on_hand - Stock.reserved >= quantity],
+                              reference=reference)
     if not short:
-        savepoint.commit()
         return done
-    savepoint.rollback()
     current = levels(dbsession, short)
     missing = [v for v in short if v not in current]
     if missing:
         raise UnknownVariant(f"There is no variant {missing[0]}.")
     raise InsufficientStock([{"variant_id": v, "requested": wanted[v],
                               "available": current[v].available} for v in short])
+
+
+def _wanted(lines):
+    wanted = {}
+    for variant_id, quantity in lines:
+        wanted[variant_id] = wanted.get(variant_id, 0) + _quantity(quantity)
+    return wanted
 
 
 def release(dbsession, variant_id, quantity, reference=None):
@@ -224,6 +280,36 @@ def restock(dbsession, variant_id, quantity, reference=None, reason=""):
     if done is None:
         raise UnknownVariant(f"There is no variant {variant_id}.")
     return done
+
+
+# what release, commit and restock do to (on hand, reserved), and their condition
+_MOVES = {
+    "release": (0, -1, lambda quantity: [Stock.reserved >= quantity]),
+    "commit": (-1, -1, lambda quantity: [Stock.reserved >= quantity]),
+    "restock": (1, 0, lambda quantity: []),
+}
+
+
+def move_many(dbsession, kind, lines, reference=None):
+    """``release``, ``commit`` or ``restock`` (``kind``) several variants at once, in a
+    fixed number of statements: all of them, or none, refused for the first variant
+    that cannot move as the one-variant functions refuse it.
+
+    ``lines``: pairs ``(variant_id, quantity)``; the same variant twice adds up.
+    """
+    on_hand_sign, reserved_sign, condition = _MOVES[kind]
+    wanted = _wanted(lines)
+    done, short = _apply_many(dbsession, kind, wanted, on_hand_sign, reserved_sign,
+                              condition, reference=reference)
+    if not short:
+        return done
+    variant_id = short[0]
+    if kind == "restock":
+        raise UnknownVariant(f"There is no variant {variant_id}.")
+    current = level(dbsession, variant_id)
+    verb = "release" if kind == "release" else "ship"
+    raise StockConflict(f"Cannot {verb} {wanted[variant_id]} units of variant {variant_id}: "
+                        f"only {current.reserved} are reserved.")
 
 
 def adjust(dbsession, variant_id, change, reason, reference=None, user_id=None,

@@ -253,3 +253,20 @@ class StockMovement(Base):
             "kind IN ('initial', 'adjustment', 'import', 'reserve', 'release', 'commit', "
             "'restock')", name="kind"),
     )
+
+
+class StockAlert(Base):
+    """A variant the staff were told is low on stock (the periodic job ``catalog.
+    low_stock_alert``).
+
+    The row stays while the variant stays low, so staff hear of it once; once it is
+    restocked above the threshold the row goes, and a later drop is told again.
+    The primary key lets two runs of the job at once claim each variant once.
+    """
+
+    __tablename__ = "catalog_stock_alert"
+
+    variant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("catalog_variant.id", ondelete="CASCADE"), primary_key=True)
+    available: Mapped[int] = mapped_column(sa.Integer)  # units available when told
+    alerted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,9 +1,10 @@
 """The JSON of products and categories, as frontends read it (see docs/catalog.md).
 
 Money is a decimal string with ``currency`` beside it. The product's relations
-must be loaded beforehand (``services.PRODUCT_LOAD``): nothing here queries.
-Other plugins add fields through the ``serialize`` hook with the kinds
-``catalog.product``, ``catalog.variant`` and ``catalog.category``.
+must be loaded beforehand (``services.PRODUCT_LOAD``, ``ONE_PRODUCT_LOAD``): nothing
+here queries.
+Other plugins add fields through the ``serialize`` hook (or ``serialize_many``) with
+the kinds ``catalog.product``, ``catalog.variant`` and ``catalog.category``.
 """
 from core.money import Money
 
@@ -76,13 +77,20 @@ def product_data(product):
     }
 
 
+def products_json(request, products):
+    """``product_data`` of each product with the fields enabled plugins add (kinds
+    catalog.product and catalog.variant), asked of them once for the whole list."""
+    data = [product_data(product) for product in products]
+    plugins = request.plugins
+    plugins.extend_many("catalog.variant",
+                        [variant for product in products for variant in product.variants],
+                        [variant for entry in data for variant in entry["variants"]], request)
+    return plugins.extend_many("catalog.product", products, data, request)
+
+
 def product_json(request, product):
-    """``product_data`` with the fields enabled plugins add (kinds catalog.product/.variant)."""
-    data = product_data(product)
-    extend = request.plugins.extend
-    for variant, variant_data in zip(product.variants, data["variants"]):
-        extend("catalog.variant", variant, variant_data, request)
-    return extend("catalog.product", product, data, request)
+    """``products_json`` of one product."""
+    return products_json(request, [product])[0]
 
 
 def category_data(category):
@@ -98,11 +106,12 @@ def category_data(category):
 
 def category_tree(request, categories):
     """The nested tree of ``categories`` (all of them, any order): a list of roots."""
-    nodes = {}
+    categories = list(categories)
+    data = []
     for category in categories:
-        data = category_data(category)
-        data["children"] = []
-        nodes[category.id] = request.plugins.extend("catalog.category", category, data, request)
+        data.append(dict(category_data(category), children=[]))
+    request.plugins.extend_many("catalog.category", categories, data, request)
+    nodes = {category.id: node for category, node in zip(categories, data)}
     roots = []
     ordered = sorted(categories, key=lambda c: (c.position, c.name.lower(), c.id))
     for category in ordered:

@@ -27,14 +27,18 @@ from .models import (Category, Option, OptionValue, Product, ProductImage, Stock
 from .schemas import MAX_ID, is_slug
 
 # Everything product_data() reads, in a number of queries that does not depend on
-# how many products are loaded: the page, then one query per relation.
-PRODUCT_LOAD = (
-    joinedload(Product.category),
-    selectinload(Product.images),
-    selectinload(Product.options).selectinload(Option.values),
+# how many products are loaded: the page (with the category), then the images, the
+# options with their values, and the variants with their stock and option links.
+_OPTIONS_AND_VARIANTS = (
+    selectinload(Product.options).joinedload(Option.values),
     selectinload(Product.variants).options(joinedload(Variant.stock),
-                                           selectinload(Variant.option_links)),
+                                           joinedload(Variant.option_links)),
 )
+PRODUCT_LOAD = (joinedload(Product.category), selectinload(Product.images),
+                *_OPTIONS_AND_VARIANTS)
+# one product: its images joined to its row as well (a page cannot join them: LIMIT)
+ONE_PRODUCT_LOAD = (joinedload(Product.category), joinedload(Product.images),
+                    *_OPTIONS_AND_VARIANTS)
 FACET_LIMIT = 100
 
 
@@ -347,7 +351,7 @@ def find_product(dbsession, ref, include_inactive=False, load=True):
     if not include_inactive:
         query = query.where(Product.is_active)
     if load:
-        query = query.options(*PRODUCT_LOAD)
+        query = query.options(*ONE_PRODUCT_LOAD)
     return dbsession.scalars(query).unique().one_or_none()
 
 
@@ -380,15 +384,21 @@ def variant_infos(dbsession, variant_ids):
     ids = sorted({v for v in variant_ids if isinstance(v, int) and 0 < v <= MAX_ID})
     if not ids:
         return {}
-    variants = dbsession.scalars(
-        sa.select(Variant).where(Variant.id.in_(ids)).options(
+    # one query: the variants with their product, stock and options, and the URL of
+    # each product's first image
+    first_image = (sa.select(ProductImage.url)
+                   .where(ProductImage.product_id == Variant.product_id)
+                   .order_by(ProductImage.position, ProductImage.id)
+                   .limit(1).scalar_subquery())
+    rows = dbsession.execute(
+        sa.select(Variant, first_image.label("image_url")).where(Variant.id.in_(ids)).options(
             joinedload(Variant.stock),
-            joinedload(Variant.product).selectinload(Product.images),
-            selectinload(Variant.option_links).joinedload(VariantOption.value)
+            joinedload(Variant.product),
+            joinedload(Variant.option_links).joinedload(VariantOption.value)
             .joinedload(OptionValue.option),
         )).unique().all()
     infos = {}
-    for variant in variants:
+    for variant, image_url in rows:
         links = sorted(variant.option_links,
                        key=lambda link: (link.value.option.position, link.value.option.id))
         product = variant.product
@@ -398,7 +408,7 @@ def variant_infos(dbsession, variant_ids):
             options={link.value.option.name: link.value.value for link in links},
             unit_price=variant.price_money, compare_at_price=variant.compare_at_money,
             weight_grams=variant.weight_grams,
-            image_url=product.images[0].url if product.images else None,
+            image_url=image_url,
             is_active=product.is_active,
             available=variant.stock.available if variant.stock is not None else 0,
         )

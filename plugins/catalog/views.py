@@ -7,7 +7,8 @@ from core.api.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from core.api.pagination import PageQuery, page_of
 
 from . import importer, inventory, services
-from .representation import category_data, category_ref, category_tree, product_json
+from .representation import (category_data, category_ref, category_tree, product_json,
+                             products_json)
 from .schemas import (CategoryBody, CategoryDetailSchema, CategoryPatch, CategoryTreeSchema,
                       ImportQuery, ImportReportSchema, MovementPageSchema, ProductBody,
                       ProductListQuery, ProductPageSchema, ProductPatch, ProductSchema,
@@ -84,8 +85,7 @@ def _product_page(request, filters):
     dbsession = request.dbsession
     products, total = services.list_products(dbsession, filters, sort=query.get("sort"),
                                              page=page, per_page=per_page)
-    result = page_of(request, [product_json(request, p) for p in products], total, page,
-                     per_page)
+    result = page_of(request, products_json(request, products), total, page, per_page)
     if query["facets"]:
         result["facets"] = services.facets(dbsession, filters)
     cacheable(request)

@@ -11,12 +11,11 @@ import datetime as dt
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 
 from core.admin import add_admin_route, admin_view
-from core.admin.forms import attempt, checked, input_errors, integer, pager, text
-from core.api.errors import field_messages
+from core.admin.forms import (attempt, checked, done, found_or_404, input_errors, integer,
+                              load_filters, not_done, pager, refused, text)
 from core.db import utcnow
 from core.plugins import hookimpl
 from plugins.catalog.admin import category_choices
@@ -153,10 +152,8 @@ def _posted(post):
 
 
 def _coupon_or_404(request, lock=False):
-    coupon = services.find_coupon(request.dbsession, request.matchdict["id"], lock=lock)
-    if coupon is None:
-        raise HTTPNotFound()
-    return coupon
+    return found_or_404(services.find_coupon(request.dbsession, request.matchdict["id"],
+                                             lock=lock))
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -172,12 +169,10 @@ def list_coupons(request):
         query["q"] = shown["q"]
     if shown["active"] in ("true", "false"):
         query["active"] = shown["active"]
-    try:
-        query = CouponListQuery().load(query)
-    except ValidationError as exc:
-        request.response.status = 400
-        return {"coupons": [], "page": None, "filters": shown,
-                "errors": field_messages(exc.messages), "kinds": KIND_NAMES}
+    query, errors = load_filters(request, lambda: CouponListQuery().load(query))
+    if errors:
+        return {"coupons": [], "page": None, "filters": shown, "errors": errors,
+                "kinds": KIND_NAMES}
     dbsession = request.dbsession
     coupons, total = services.list_coupons(dbsession, query, query["page"], query["per_page"])
     ids = [c.id for c in coupons]
@@ -200,11 +195,9 @@ def create_coupon(request):
         request.dbsession, CouponBody().load(_body(request.POST)),
         services.shop_currency(request)))
     if refusal is not None:
-        request.response.status = refusal.status
         return _form(request, values=_posted(request.POST),
-                     errors=input_errors(refusal.fields), error=refusal.message)
-    request.admin.flash("Coupon created.")
-    return HTTPSeeOther(request.route_url("coupons.admin_page_coupon", id=coupon.id))
+                     errors=input_errors(refusal.fields), error=refused(request, refusal))
+    return done(request, "Coupon created.", "coupons.admin_page_coupon", id=coupon.id)
 
 
 @admin_view(route_name="coupons.admin_page_coupon", request_method="GET", permission=MANAGE,
@@ -220,20 +213,18 @@ def update_coupon(request):
     _, refusal = attempt(request, lambda: services.update_coupon(
         request.dbsession, coupon, CouponPatch().load(_body(request.POST))))
     if refusal is not None:
-        request.response.status = refusal.status
         request.dbsession.expire_all()
         return _form(request, _coupon_or_404(request), values=_posted(request.POST),
-                     errors=input_errors(refusal.fields), error=refusal.message)
-    request.admin.flash("Coupon saved.")
-    return HTTPSeeOther(request.route_url("coupons.admin_page_coupon", id=coupon.id))
+                     errors=input_errors(refusal.fields), error=refused(request, refusal))
+    return done(request, "Coupon saved.", "coupons.admin_page_coupon", id=coupon.id)
 
 
 @admin_view(route_name="coupons.admin_page_deactivate", request_method="POST",
             permission=MANAGE)
 def deactivate_coupon(request):
     coupon = services.deactivate(request.dbsession, _coupon_or_404(request))
-    request.admin.flash("Coupon deactivated: its codes no longer work.")
-    return HTTPSeeOther(request.route_url("coupons.admin_page_coupon", id=coupon.id))
+    return done(request, "Coupon deactivated: its codes no longer work.",
+                "coupons.admin_page_coupon", id=coupon.id)
 
 
 @admin_view(route_name="coupons.admin_page_generate", request_method="POST",
@@ -255,13 +246,11 @@ def generate_codes(request):
 
     result, refusal = attempt(request, generate)
     if refusal is not None:
-        details = " ".join(" ".join(messages) for messages in refusal.fields.values())
-        request.admin.flash(f"No codes generated: {details or refusal.message}", "error")
-    else:
-        batch, codes = result
-        request.admin.flash(f"{len(codes)} codes generated (batch {batch}); download them "
-                            "below.")
-    return HTTPSeeOther(request.route_url("coupons.admin_page_coupon", id=coupon.id))
+        return not_done(request, f"No codes generated: {refusal.in_words()}",
+                        "coupons.admin_page_coupon", id=coupon.id)
+    batch, codes = result
+    return done(request, f"{len(codes)} codes generated (batch {batch}); download them below.",
+                "coupons.admin_page_coupon", id=coupon.id)
 
 
 @admin_view(route_name="coupons.admin_page_csv", request_method="GET", permission=MANAGE)

@@ -8,14 +8,10 @@ signed, not encrypted). Routes are named ``giftcards.admin_page_*`` (the JSON
 routes already use ``giftcards.admin_*``); the menu entry and the dashboard widget
 come from ``hooks.py``.
 """
-import datetime as dt
-
-from marshmallow import ValidationError
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
-
 from core.admin import add_admin_route, admin_view
-from core.admin.forms import attempt, checked, input_errors, integer, pager, text
-from core.api.errors import NotFound, field_messages
+from core.admin.forms import (attempt, checked, done, found_or_404, input_errors, integer,
+                              load_filters, not_done, pager, refused, text, utc_day)
+from core.api.errors import NotFound
 from core.money import Money
 from core.plugins import hookimpl
 from plugins.catalog import services as catalog
@@ -67,26 +63,9 @@ def admin_dashboard(request):
 # --- helpers ----------------------------------------------------------------------------
 
 
-def _end_of(value, field):
-    """A date input (YYYY-MM-DD): the card works through that day (UTC)."""
-    try:
-        day = dt.date.fromisoformat(value) + dt.timedelta(days=1)
-    except (ValueError, OverflowError):
-        raise ValidationError({field: ["Enter a date as YYYY-MM-DD."]}) from None
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc).isoformat()
-
-
 def _card_or_404(request, lock=False):
-    card = services.get_card(request.dbsession, int(request.matchdict["id"]), lock=lock)
-    if card is None:
-        raise HTTPNotFound()
-    return card
-
-
-def _flash_refusal(request, refusal):
-    details = " ".join(" ".join(messages) for messages in refusal.fields.values())
-    request.admin.flash(details or refusal.message if refusal.status == 400
-                        else f"{refusal.message} {details}".strip(), "error")
+    return found_or_404(services.get_card(request.dbsession, int(request.matchdict["id"]),
+                                          lock=lock))
 
 
 # --- the list and the issue form ------------------------------------------------------------
@@ -102,11 +81,8 @@ def _list_page(request, issue_values=None, issue_errors=None, issue_error=None):
                       "error": issue_error},
             "currency": services.shop_currency(request),
             "valid_days": services.settings(request)["valid_days"]}
-    try:
-        query = CardsQuery().load(query)
-    except ValidationError as exc:
-        request.response.status = 400
-        page["errors"] = field_messages(exc.messages)
+    query, page["errors"] = load_filters(request, lambda: CardsQuery().load(query))
+    if page["errors"]:
         return page
     if query.get("order"):
         order = orders.find_order(request.dbsession, query.pop("order"), load=False)
@@ -132,7 +108,8 @@ def _issue_body(post):
     if checked(post, "never_expires"):
         body["expires_at"] = None
     elif text(post, "expires_on"):
-        body["expires_at"] = _end_of(text(post, "expires_on"), "expires_at")
+        # the card works through the day given
+        body["expires_at"] = utc_day(text(post, "expires_on"), "expires_at", end=True)
     return body
 
 
@@ -159,14 +136,13 @@ def issue_cards(request):
     issued, refusal = attempt(request, issue)
     if refusal is not None:
         request.override_renderer = TEMPLATES + "cards.jinja2"
-        request.response.status = refusal.status
         values = {key: text(post, key) for key in ("amount", "count", "note", "email",
                                                    "expires_on")}
         values["never_expires"] = checked(post, "never_expires")
         errors = input_errors(refusal.fields)
         if "expires_at" in errors:
             errors["expires_on"] = errors.pop("expires_at")
-        return _list_page(request, values, errors, refusal.message)
+        return _list_page(request, values, errors, refused(request, refusal))
     # the codes are on this page and nowhere else: no browser or proxy may keep it
     request.response.cache_control = "no-store"
     return {"cards": [card_data(item.card, code=item.code) for item in issued],
@@ -191,7 +167,7 @@ def _change(request, card, action, post):
         if checked(post, "never_expires"):
             data["expires_at"] = None
         elif text(post, "expires_on"):
-            data["expires_at"] = _end_of(text(post, "expires_on"), "expires_at")
+            data["expires_at"] = utc_day(text(post, "expires_on"), "expires_at", end=True)
         return services.update_card(card, CardPatch().load(data))
     body = AdjustBody().load({"amount": text(post, "amount"), "note": text(post, "note")})
     return services.adjust(request.dbsession, card, money(body["amount"], card.currency),
@@ -208,10 +184,9 @@ def card_action(request):
     card = _card_or_404(request, lock=True)
     _result, refusal = attempt(request, lambda: _change(request, card, action, request.POST))
     if refusal is not None:
-        _flash_refusal(request, refusal)
-    else:
-        request.admin.flash(f"Gift card {card_data(card)['code']} {DONE[action]}.")
-    return HTTPSeeOther(request.route_url("giftcards.admin_page_card", id=card.id))
+        return not_done(request, refusal, "giftcards.admin_page_card", id=card.id)
+    return done(request, f"Gift card {card_data(card)['code']} {DONE[action]}.",
+                "giftcards.admin_page_card", id=card.id)
 
 
 # --- gift card products -----------------------------------------------------------------------
@@ -249,12 +224,11 @@ def mark_product(request):
 
     product, refusal = attempt(request, mark)
     if refusal is not None:
-        request.response.status = refusal.status
         return _products_page(request, {key: text(post, key) for key in
                                         ("product", "valid_days")},
-                              input_errors(refusal.fields), refusal.message)
-    request.admin.flash(f"“{product.name}” is sold as a gift card.")
-    return HTTPSeeOther(request.route_url("giftcards.admin_page_products"))
+                              input_errors(refusal.fields), refused(request, refusal))
+    return done(request, f"“{product.name}” is sold as a gift card.",
+                "giftcards.admin_page_products")
 
 
 @admin_view(route_name="giftcards.admin_page_product_remove", request_method="POST",
@@ -263,8 +237,6 @@ def unmark_product(request):
     _result, refusal = attempt(request, lambda: services.unmark_product(
         request.dbsession, int(request.matchdict["product_id"])))
     if refusal is not None:
-        _flash_refusal(request, refusal)
-    else:
-        request.admin.flash("The product is no longer sold as a gift card; the cards sold "
-                            "stay as they are.")
-    return HTTPSeeOther(request.route_url("giftcards.admin_page_products"))
+        return not_done(request, refusal, "giftcards.admin_page_products")
+    return done(request, "The product is no longer sold as a gift card; the cards sold stay "
+                         "as they are.", "giftcards.admin_page_products")

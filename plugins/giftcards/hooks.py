@@ -4,6 +4,7 @@ them when it is undone, the cards an order bought in its JSON, and the admin."""
 import sqlalchemy as sa
 
 from core.plugins import hookimpl
+from plugins.orders.lifecycle import NEVER_PAID
 from plugins.orders.models import CANCELLED, PAYMENT_PENDING, PROCESSING, RETURNED
 
 from . import checkout as phases
@@ -42,14 +43,20 @@ def order_status_changed(order, old_status, new_status, request):
 
 
 @hookimpl
-def serialize(kind, obj, request):
-    """An order shows the gift cards it bought (masked: the codes went by e-mail)."""
+def serialize_many(kind, objs, request):
+    """An order shows the gift cards it bought (masked: the codes went by e-mail); one
+    query for a whole page of orders."""
     if kind != "orders.order" or request is None:
         return None
-    cards = request.dbsession.scalars(sa.select(GiftCard).where(GiftCard.order_id == obj.id)
-                                      .order_by(GiftCard.id)).all()
-    return {"gift_cards": [{
+    # cards are issued once an order is paid: none to look for on an order never paid
+    paid = {obj.id for obj in objs if obj.status not in NEVER_PAID}
+    bought = {}
+    if paid:
+        for card in request.dbsession.scalars(
+                sa.select(GiftCard).where(GiftCard.order_id.in_(paid)).order_by(GiftCard.id)):
+            bought.setdefault(card.order_id, []).append(card)
+    return [{"gift_cards": [{
         "code": codes.mask(card.last4), "amount": str(card.money(card.initial_balance)),
         "currency": card.currency, "status": card.state(),
         "expires_at": card.expires_at.isoformat() if card.expires_at else None,
-    } for card in cards]}
+    } for card in bought.get(obj.id, [])]} for obj in objs]

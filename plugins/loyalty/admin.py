@@ -7,12 +7,12 @@ Routes are named ``loyalty.admin_page_*`` (the JSON routes use ``loyalty.admin_*
 so they answer 404 while the plugin is disabled; the menu entry and the dashboard
 widget come from ``hooks.py``.
 """
-from marshmallow import ValidationError
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound
 
 from core.admin import add_admin_route, admin_view
-from core.admin.forms import attempt, integer, page_number, pager, per_page, text
-from core.api.errors import APIError, field_messages
+from core.admin.forms import (attempt, done, integer, load_filters, page_number, pager,
+                              per_page, text)
+from core.api.errors import APIError
 from core.plugins import hookimpl
 from plugins.cart.services import shop_currency
 
@@ -31,7 +31,7 @@ def includeme(config):
     config.scan(__name__)
 
 
-# --- menu and dashboard (registered through hooks.py) ---------------------------------
+# --- menu, dashboard and a customer's page (registered through hooks.py) --------------
 
 
 @hookimpl
@@ -53,6 +53,22 @@ def admin_dashboard(request):
     ]}]
 
 
+@hookimpl
+def admin_customer_sections(request, user):
+    """The customer's points as their ledger page shows them: balance, worth, next to
+    expire."""
+    account = account_json(request, user.id, 1, 1)
+    expiring = account["expiring_next"]
+    return [{"title": "Loyalty points", "order": 300, "permission": MANAGE, "figures": [
+        {"label": "Points", "value": str(account["balance"]), "url": None},
+        {"label": "Worth at checkout",
+         "value": f"{account['balance_value']} {account['currency']}", "url": None},
+        {"label": "Next to expire", "url": None, "value": "—" if expiring is None else
+         f"{expiring['points']} on {expiring['expires_at'][:10]}"},
+    ], "link": {"title": "Ledger and adjustments", "url": request.route_path(
+        "loyalty.admin_page_account", user_id=user.id)}}]
+
+
 # --- pages ----------------------------------------------------------------------------------
 
 
@@ -64,12 +80,9 @@ def list_accounts(request):
     query = {"page": params.get("page", "1"), "per_page": params.get("per_page", "20")}
     if shown["email"]:
         query["email"] = shown["email"]
-    try:
-        query = AccountsQuery().load(query)
-    except ValidationError as exc:
-        request.response.status = 400
-        return {"accounts": [], "page": None, "filters": shown,
-                "errors": field_messages(exc.messages)}
+    query, errors = load_filters(request, lambda: AccountsQuery().load(query))
+    if errors:
+        return {"accounts": [], "page": None, "filters": shown, "errors": errors}
     rows, total = services.accounts(request.dbsession, query.get("email"), query["page"],
                                     query["per_page"])
     return {"accounts": [account_row(request, account, user) for account, user in rows],
@@ -115,7 +128,6 @@ def adjust(request):
         return _account_page(request, user, form, dict(refusal.fields) or
                              {"points": [refusal.message]})
     verb = "added to" if entry.points > 0 else "taken from"
-    request.admin.flash(f"{abs(entry.points)} points {verb} {user.email}; the balance is "
-                        f"{entry.balance_after}.")
-    return HTTPSeeOther(request.route_url("loyalty.admin_page_account", user_id=user.id))
+    return done(request, f"{abs(entry.points)} points {verb} {user.email}; the balance is "
+                         f"{entry.balance_after}.", "loyalty.admin_page_account", user_id=user.id)
 

@@ -14,7 +14,8 @@ from core.plugins import hookimpl
 from plugins.orders.models import PAYMENT_PENDING, PROCESSING
 
 from . import services
-from .admin import admin_dashboard, admin_menu  # noqa: F401  (the admin's menu and widget)
+from .admin import (  # noqa: F401  (the admin's menu, widget and customer section)
+    admin_customer_sections, admin_dashboard, admin_menu)
 from .services import NAME, Rules
 
 
@@ -75,9 +76,21 @@ def order_refunded(order, refund, amount, dbsession, request):
 def serialize(kind, obj, data, request):
     if kind == "orders.quote":
         return {"loyalty": _quote(obj)}
-    if kind == "orders.order" and obj.user_id is not None:
-        return {"loyalty": _order(obj, request)}
     return None
+
+
+@hookimpl
+def serialize_many(kind, objs, request):
+    # one query for a whole page of orders
+    if kind != "orders.order":
+        return None
+    customers = [order for order in objs if order.user_id is not None]
+    if not customers:
+        return None
+    summaries = services.order_summaries(object_session(customers[0]),
+                                         [order.id for order in customers])
+    return [{"loyalty": _order(order, summaries[order.id], request)}
+            if order.user_id is not None else None for order in objs]
 
 
 def _quote(checkout):
@@ -94,9 +107,7 @@ def _quote(checkout):
             "points_value": str(paid), "balance": have}
 
 
-def _order(order, request):
-    dbsession = object_session(order)
-    summary = services.order_summary(dbsession, order)
+def _order(order, summary, request):
     pending = 0
     # what the order will earn once paid, at today's rate, for the confirmation page
     if order.status == PAYMENT_PENDING and request is not None:

@@ -7,17 +7,14 @@ the same reasons, in the same words. Routes are named ``orders.admin_page_*``
 (the plugin's JSON routes already use ``orders.admin_*``), so they answer 404
 while the plugin is disabled; the menu entry and widgets come from ``hooks.py``.
 """
-import datetime as dt
-
 import sqlalchemy as sa
-from marshmallow import ValidationError
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 
 from core.admin import add_admin_route, admin_view
-from core.admin.forms import attempt, checked, pager, text
-from core.api.errors import field_messages
+from core.admin.forms import (attempt, checked, done, found_or_404, load_filters, not_done,
+                              pager, text, utc_day)
 from core.db import utcnow
 from core.plugins import hookimpl
+from core.security import User
 
 from . import MANAGE, services
 from .models import PAYMENT_PENDING, PROCESSING, STATUSES, Order
@@ -28,6 +25,7 @@ from .views import _money
 
 TEMPLATES = "plugins.orders:templates/admin/"
 ACTIONS = ("mark-paid", "ship", "deliver", "cancel", "return", "refund", "note")
+LATEST = 5  # orders on a customer's page
 # the statuses in which an order waits for the shop
 WAITING = ((PAYMENT_PENDING, "Waiting for payment"), (PROCESSING, "Paid, to ship"))
 
@@ -40,7 +38,7 @@ def includeme(config):
     config.scan(__name__)
 
 
-# --- menu and dashboard (registered through hooks.py) ---------------------------------
+# --- menu, dashboard and a customer's page (registered through hooks.py) --------------
 
 
 @hookimpl
@@ -49,14 +47,13 @@ def admin_menu(request):
              "match": "orders.admin_page", "order": 50}]
 
 
-def _figures(dbsession, since):
-    """(orders placed since, {currency: revenue}); revenue is what was paid on them and
-    not given back."""
-    count = dbsession.scalar(sa.select(sa.func.count()).select_from(Order)
-                             .where(Order.placed_at >= since))
+def _figures(dbsession, *conditions):
+    """(orders matching ``conditions``, {currency: revenue}); revenue is what was paid on
+    them and not given back."""
+    count = dbsession.scalar(sa.select(sa.func.count()).select_from(Order).where(*conditions))
     kept = dbsession.execute(
         sa.select(Order.currency, sa.func.sum(Order.paid_amount - Order.refunded_amount))
-        .where(Order.placed_at >= since).group_by(Order.currency)).all()
+        .where(*conditions).group_by(Order.currency)).all()
     # SUM of BIGINT is a NUMERIC on PostgreSQL: back to whole minor units
     return count, {currency: int(amount or 0) for currency, amount in kept}
 
@@ -74,8 +71,8 @@ def admin_dashboard(request):
     now = utcnow()
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     month = today.replace(day=1)
-    day_count, day_kept = _figures(dbsession, today)
-    month_count, month_kept = _figures(dbsession, month)
+    day_count, day_kept = _figures(dbsession, Order.placed_at >= today)
+    month_count, month_kept = _figures(dbsession, Order.placed_at >= month)
     waiting = dict(dbsession.execute(
         sa.select(Order.status, sa.func.count()).where(Order.status.in_([s for s, _ in WAITING]))
         .group_by(Order.status)).all())
@@ -107,17 +104,30 @@ def admin_dashboard(request):
     ]
 
 
+@hookimpl
+def admin_customer_sections(request, user):
+    """The customer's latest orders, how many they placed and what they paid."""
+    dbsession = request.dbsession
+    count, kept = _figures(dbsession, Order.user_id == user.id)
+    latest = dbsession.scalars(
+        sa.select(Order).where(Order.user_id == user.id)
+        .order_by(Order.placed_at.desc(), Order.id.desc()).limit(LATEST)).all()
+    every = request.route_path("orders.admin_page_orders", _query={"user_id": user.id})
+    return [{"title": "Orders", "order": 10, "permission": MANAGE, "figures": [
+        {"label": "Orders placed", "value": str(count), "url": every if count else None},
+        {"label": "Paid, less refunds", "value": _revenue(kept), "url": None},
+    ], "table": {
+        "columns": ["Order", "Placed (UTC)", "Status", "Total"],
+        "rows": [[{"text": order.number,
+                   "url": request.route_path("orders.admin_page_order", number=order.number)},
+                  order.placed_at.strftime("%Y-%m-%d %H:%M"), order.status.replace("_", " "),
+                  f"{order.money(order.total)} {order.currency}"] for order in latest]},
+        "empty": "No orders yet.",
+        **({"link": {"title": f"All {count} orders", "url": every}} if count > LATEST else {}),
+    }]
+
+
 # --- pages ----------------------------------------------------------------------------------
-
-
-def _day(value, field, end=False):
-    """A date input (YYYY-MM-DD) as the UTC datetime the query schema takes."""
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({field: ["Enter a date as YYYY-MM-DD."]}) from None
-    moment = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
-    return (moment + dt.timedelta(days=1) if end else moment).isoformat()
 
 
 def _list_query(request):
@@ -126,13 +136,13 @@ def _list_query(request):
     statuses = [s for s in params.getall("status") if s]
     if statuses:
         query["status"] = statuses
-    for key in ("number", "email"):
+    for key in ("number", "email", "user_id"):  # user_id: from a customer's page
         if text(params, key):
             query[key] = text(params, key)
     if text(params, "placed_from"):
-        query["placed_from"] = _day(text(params, "placed_from"), "placed_from")
+        query["placed_from"] = utc_day(text(params, "placed_from"), "placed_from")
     if text(params, "placed_to"):  # the whole day given
-        query["placed_to"] = _day(text(params, "placed_to"), "placed_to", end=True)
+        query["placed_to"] = utc_day(text(params, "placed_to"), "placed_to", end=True)
     return StaffOrdersQuery().load(query)
 
 
@@ -140,26 +150,24 @@ def _list_query(request):
             renderer=TEMPLATES + "orders.jinja2")
 def list_orders(request):
     params = request.GET
-    shown = {key: text(params, key) for key in ("number", "email", "placed_from", "placed_to")}
+    shown = {key: text(params, key)
+             for key in ("number", "email", "placed_from", "placed_to", "user_id")}
     shown["status"] = params.get("status", "")
-    try:
-        query = _list_query(request)
-    except ValidationError as exc:
-        request.response.status = 400
+    query, errors = load_filters(request, lambda: _list_query(request))
+    if errors:
         return {"orders": [], "page": None, "filters": shown, "statuses": STATUSES,
-                "errors": field_messages(exc.messages)}
+                "errors": errors, "customer": None}
     orders, total = services.staff_orders(request.dbsession, query, query["page"],
                                           query["per_page"])
+    customer = request.dbsession.get(User, query["user_id"]) if query.get("user_id") else None
     return {"orders": [order_json(request, order, staff=True) for order in orders],
             "page": pager(request, total, query["per_page"]), "filters": shown,
-            "statuses": STATUSES, "errors": {}}
+            "statuses": STATUSES, "errors": {}, "customer": customer}
 
 
 def _order_or_404(request, lock=False):
-    order = services.find_order(request.dbsession, request.matchdict["number"], lock=lock)
-    if order is None:
-        raise HTTPNotFound()
-    return order
+    return found_or_404(services.find_order(request.dbsession, request.matchdict["number"],
+                                            lock=lock))
 
 
 @admin_view(route_name="orders.admin_page_order", request_method="GET", permission=MANAGE,
@@ -228,12 +236,7 @@ def order_action(request):
     order = _order_or_404(request, lock=True)
     result, refusal = attempt(request, lambda: _move(request, order, action, request.POST))
     if refusal is not None:
-        details = " ".join(" ".join(messages) for messages in refusal.fields.values())
-        request.admin.flash(f"{refusal.message} {details}".strip() if refusal.status != 400
-                            else details or refusal.message, "error")
-    elif action == "refund":
-        request.admin.flash(f"Order {order.number}: {order.money(result.amount)} "
-                            f"{order.currency} refunded.")
-    else:
-        request.admin.flash(f"Order {order.number} {DONE[action]}.")
-    return HTTPSeeOther(request.route_url("orders.admin_page_order", number=order.number))
+        return not_done(request, refusal, "orders.admin_page_order", number=order.number)
+    message = f"Order {order.number}: {order.money(result.amount)} {order.currency} " \
+              "refunded." if action == "refund" else f"Order {order.number} {DONE[action]}."
+    return done(request, message, "orders.admin_page_order", number=order.number)

@@ -4,7 +4,8 @@ checks, pricing from the catalog (the fallback any pricing plugin may pre-empt w
 from core.plugins import hookimpl
 from plugins.cart import services as carts
 
-from .admin import admin_dashboard, admin_menu  # noqa: F401  (the admin's order desk)
+from .admin import (  # noqa: F401  (the admin's order desk)
+    admin_customer_sections, admin_dashboard, admin_menu)
 from .checkout import Line
 from .payments import ManualProvider
 

@@ -44,6 +44,9 @@ TRANSITIONS = {
     REFUNDED: (),
 }
 FINAL = frozenset(status for status, moves in TRANSITIONS.items() if not moves)
+# an order in these statuses was never paid (failed comes from payment_pending only):
+# nothing of it was shipped, nothing bought with it was issued
+NEVER_PAID = frozenset({PAYMENT_PENDING, FAILED})
 # statuses in which the customer may still cancel
 CANCELLABLE = (PAYMENT_PENDING, PROCESSING)
 # moves that send the customer an e-mail
@@ -78,17 +81,16 @@ def _quantities(order):
 
 
 def _move_stock(dbsession, order, old, new, restock):
-    reference = _reference(order)
     if new == PROCESSING:
-        action = inventory.commit
+        kind = "commit"
     elif new in (FAILED, CANCELLED) and old == PAYMENT_PENDING:
-        action = inventory.release
+        kind = "release"
     elif new == CANCELLED or (new == RETURNED and restock):
-        action = inventory.restock
+        kind = "restock"
     else:
         return
-    for variant_id, quantity in _quantities(order):
-        action(dbsession, variant_id, quantity, reference=reference)
+    # every line at once, in variant id order: no deadlock between two orders
+    inventory.move_many(dbsession, kind, _quantities(order), reference=_reference(order))
 
 
 def transition(request, order, new_status, *, actor, user_id=None, note="", restock=True):

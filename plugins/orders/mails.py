@@ -33,8 +33,8 @@ def context(order, **extra):
         "amount_due": str(money(order.amount_due)),
         "shipping_address": order.shipping_address or {},
         "payment_instructions": order.payment.instructions if order.payment else "",
-        "shipments": [{"carrier": s.carrier, "tracking_number": s.tracking_number}
-                      for s in order.shipments],
+        "shipments": [{"carrier": s.carrier, "tracking_number": s.tracking_number,
+                       "tracking_url": s.tracking_url or ""} for s in order.shipments],
         **extra,
     }
 

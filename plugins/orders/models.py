@@ -267,8 +267,8 @@ class Payment(Base):
 
 
 class Refund(Base):
-    """Money given back: ``provider_amount`` through the payment provider, the rest to
-    the tenders listed in ``tenders``."""
+    """Money given back: to the tenders listed in ``tenders`` first, and
+    ``provider_amount`` (the rest) through the payment provider."""
 
     __tablename__ = "orders_refund"
 
@@ -328,6 +328,7 @@ class Shipment(Base):
                                           index=True)
     carrier: Mapped[str] = mapped_column(sa.String(100), default="")
     tracking_number: Mapped[str] = mapped_column(sa.String(100), default="")
+    tracking_url: Mapped[str | None] = mapped_column(sa.String(1000))  # in the shipped mail
     shipped_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

@@ -3,7 +3,8 @@
 Money is a decimal string with ``currency`` beside it. Other plugins add fields
 through the ``serialize`` hook: kind ``orders.order`` (the Order) and
 ``orders.line`` (an OrderLine) for orders, ``orders.quote`` (the Checkout) for
-quotes. The order's relations must be loaded (``services.ORDER_LOAD``).
+quotes; a list asks them once for all its orders (``serialize_many``). The order's
+relations must be loaded (``services.ORDER_LOAD``): nothing here queries.
 """
 from . import lifecycle
 
@@ -127,6 +128,7 @@ def order_data(order, staff=False):
         "status_history": [{"from": h.from_status, "to": h.to_status, "at": _iso(h.created_at),
                             "by": h.actor, "note": h.note} for h in order.history],
         "shipments": [{"carrier": s.carrier, "tracking_number": s.tracking_number,
+                       "tracking_url": s.tracking_url,
                        "shipped_at": _iso(s.shipped_at), "delivered_at": _iso(s.delivered_at)}
                       for s in order.shipments],
         "refunds": [{"amount": str(money(r.amount)), "at": _iso(r.created_at),
@@ -157,11 +159,17 @@ def order_data(order, staff=False):
     return data
 
 
+def orders_json(request, orders, staff=False):
+    """``order_data`` of each order with the fields enabled plugins add (kinds
+    orders.order, orders.line), asked of them once for the whole list."""
+    data = [order_data(order, staff=staff) for order in orders]
+    plugins = request.plugins
+    plugins.extend_many("orders.line", [line for order in orders for line in order.lines],
+                        [item for entry in data for item in entry["items"]], request)
+    return plugins.extend_many("orders.order", orders, data, request)
+
+
 def order_json(request, order, staff=False):
-    """``order_data`` with the fields enabled plugins add (kinds orders.order, orders.line)."""
-    data = order_data(order, staff=staff)
-    extend = request.plugins.extend
-    for line, item in zip(order.lines, data["items"]):
-        extend("orders.line", line, item, request)
-    return extend("orders.order", order, data, request)
+    """``orders_json`` of one order."""
+    return orders_json(request, [order], staff=staff)[0]
 

@@ -96,6 +96,9 @@ class NoteBody(RequestSchema):
 class ShipBody(NoteBody):
     carrier = Text(max_length=100, load_default="")
     tracking_number = Text(max_length=100, load_default="")
+    tracking_url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=1000),
+                              metadata={"description": "the parcel's tracking page, linked "
+                                                       "in the customer's shipped mail"})
 
 
 class ReturnBody(NoteBody):

@@ -16,6 +16,7 @@ import re
 import secrets
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from core.accounts.models import Address
@@ -44,6 +45,8 @@ ORDER_LOAD = (
     selectinload(Order.history), selectinload(Order.payments),
     selectinload(Order.refunds).selectinload(Refund.tenders), selectinload(Order.shipments),
 )
+# the staff's answers show the notes as well
+STAFF_ORDER_LOAD = ORDER_LOAD + (selectinload(Order.notes),)
 
 
 def settings(request):
@@ -66,17 +69,18 @@ def normalize_number(number):
 
 
 def find_order(dbsession, number, lock=False, load=True):
-    """The order with ``number``, or None. ``lock``: hold its row for the transaction."""
+    """The order with ``number``, or None. ``lock``: hold its row for the transaction.
+    ``load``: its relations loaded with it (``ORDER_LOAD``, or the loader options
+    given), or not (False)."""
     number = normalize_number(number)
     if number is None:
         return None
     query = sa.select(Order).where(Order.number == number)
+    if load:
+        query = query.options(*(ORDER_LOAD if load is True else load))
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
-    order = dbsession.scalars(query).one_or_none()
-    if order is not None and load:
-        load_order(dbsession, order)
-    return order
+    return dbsession.scalars(query).one_or_none()
 
 
 def lock_order(dbsession, order_id, skip_locked=False):
@@ -124,7 +128,7 @@ def staff_orders(dbsession, filters, page, per_page):
         conditions.append(Order.placed_at < filters["placed_to"])
     total = dbsession.scalar(sa.select(sa.func.count()).select_from(Order).where(*conditions))
     orders = dbsession.scalars(
-        sa.select(Order).where(*conditions).options(*ORDER_LOAD)
+        sa.select(Order).where(*conditions).options(*STAFF_ORDER_LOAD)
         .order_by(Order.placed_at.desc(), Order.id.desc())
         .limit(per_page).offset((page - 1) * per_page)).all()
     return orders, total
@@ -201,31 +205,30 @@ def _replay(dbsession, claimed, request_hash):
 
 
 def claim_key(dbsession, user_id, key, request_hash):
-    """``(order, None)`` if ``key`` already placed an order, else ``(None, claim)``.
+    """``(order, None)`` if ``key`` already placed an order, else ``(None, claim_id)``.
 
-    A concurrent request holding the same key makes the INSERT wait on the unique
-    index until that request ends: then its order is found, or (it failed) this
-    request goes ahead with the key.
+    One INSERT ... ON CONFLICT DO NOTHING: a concurrent request holding the same key
+    makes it wait on the unique index until that request ends; then its order is
+    found (nothing was inserted), or (it failed) this request goes ahead with the key.
     """
-    def find():
-        return dbsession.scalars(sa.select(IdempotencyKey).where(
-            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)).one_or_none()
+    claim_id = dbsession.execute(
+        _insert(dbsession)(IdempotencyKey.__table__)
+        .values(user_id=user_id, key=key, request_hash=request_hash, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+        .returning(IdempotencyKey.__table__.c.id)).scalar_one_or_none()
+    if claim_id is not None:
+        return None, claim_id
+    claimed = dbsession.scalars(sa.select(IdempotencyKey).where(
+        IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)).one_or_none()
+    if claimed is None:  # cannot happen while the unique constraint holds
+        raise Conflict("Another request with this Idempotency-Key is running; try again.",
+                       code="idempotency_key_in_use")
+    return _replay(dbsession, claimed, request_hash), None
 
-    claimed = find()
-    if claimed is not None:
-        return _replay(dbsession, claimed, request_hash), None
-    claim = IdempotencyKey(user_id=user_id, key=key, request_hash=request_hash)
-    try:
-        with dbsession.begin_nested():
-            dbsession.add(claim)
-            dbsession.flush()
-    except sa.exc.IntegrityError:
-        claimed = find()
-        if claimed is None:  # cannot happen while the unique constraint holds
-            raise Conflict("Another request with this Idempotency-Key is running; try again.",
-                           code="idempotency_key_in_use") from None
-        return _replay(dbsession, claimed, request_hash), None
-    return None, claim
+
+def _insert(dbsession):
+    dialect = dbsession.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 # --- placing an order ---------------------------------------------------------------------
@@ -284,6 +287,8 @@ def _write_order(request, checkout, user, cart, provider):
                      for n, t in enumerate(checkout.tenders)]
     order.history = [StatusChange(from_status=None, to_status=PAYMENT_PENDING,
                                   actor="customer", user_id=user.id)]
+    # a new order has none of these yet: known empty, never queried
+    order.payments, order.refunds, order.shipments, order.notes = [], [], [], []
     request.dbsession.add(order)
     request.dbsession.flush()
     return order
@@ -314,7 +319,7 @@ def place_order(request, data, key):
     """
     user = authenticated_user(request)
     dbsession = request.dbsession
-    placed, claim = claim_key(dbsession, user.id, key, body_hash(data))
+    placed, claim_id = claim_key(dbsession, user.id, key, body_hash(data))
     if placed is not None:
         return load_order(dbsession, placed), False
     # the cart's row lock: a second order from this cart waits, then finds it closed
@@ -330,7 +335,8 @@ def place_order(request, data, key):
     request.plugins.hook.order_placed(order=order, checkout=checkout, dbsession=dbsession,
                                       request=request)
     carts.mark_ordered(dbsession, cart)
-    claim.order_id = order.id
+    dbsession.execute(sa.update(IdempotencyKey).where(IdempotencyKey.id == claim_id)
+                      .values(order_id=order.id).execution_options(synchronize_session=False))
     if provider is not None:
         payments.start(request, order, provider)
     else:
@@ -338,7 +344,8 @@ def place_order(request, data, key):
                            note="nothing left to pay after the tenders")
     dbsession.flush()
     mails.send(request, order, "order_placed")
-    return load_order(dbsession, order), True
+    # every relation of ORDER_LOAD was written in this transaction: nothing to read back
+    return order, True
 
 
 # --- moving orders on -----------------------------------------------------------------------
@@ -383,10 +390,12 @@ def mark_paid(request, order, *, user_id=None, note=""):
     return payments.mark_paid(request, order, actor="staff", user_id=user_id, note=note)
 
 
-def ship(request, order, *, carrier="", tracking_number="", user_id=None, note=""):
+def ship(request, order, *, carrier="", tracking_number="", tracking_url=None, user_id=None,
+         note=""):
     if not lifecycle.can_move(order, SHIPPED):
         raise lifecycle.IllegalTransition(order, SHIPPED)
-    order.shipments.append(Shipment(carrier=carrier, tracking_number=tracking_number))
+    order.shipments.append(Shipment(carrier=carrier, tracking_number=tracking_number,
+                                    tracking_url=tracking_url or None))
     return lifecycle.transition(request, order, SHIPPED, actor="staff", user_id=user_id,
                                 note=note)
 
@@ -436,10 +445,43 @@ def _lines_amount(order, wanted):
     return Money(amount, order.currency)
 
 
-def refund(request, order, *, amount=None, lines=None, actor="staff", user_id=None, note=""):
+def _refund_parts(order, amount, payment, provider_only):
+    """Where ``amount`` (minor units) goes: ``([(tender, part)], provider_part)``. The
+    tenders take it first, the latest first, and the payment the rest, up to what is
+    left of it; ``provider_only``: the payment takes it all."""
+    parts, rest = [], amount
+    if not provider_only:
+        for tender in reversed(order.tenders):
+            take = min(rest, tender.amount - tender.refunded_amount)
+            if take > 0:
+                parts.append((tender, take))
+                rest -= take
+    left = payment.amount - payment.refunded_amount if payment is not None else 0
+    if rest > left:
+        if provider_only:
+            raise Unprocessable(f"At most {order.money(left)} {order.currency} can still be "
+                                f"refunded through the payment of order {order.number}.",
+                                code="refund_too_large", extra={"refundable": str(
+                                    order.money(left))})
+        # paid_amount is the tenders plus the paid payment: this cannot happen
+        raise RuntimeError(f"order {order.number}: {rest - left} of the refund has nowhere "
+                           "to go")
+    return parts, rest
+
+
+def refund(request, order, *, amount=None, lines=None, actor="staff", user_id=None, note="",
+           provider_only=False):
     """Give back ``amount`` (Money; default: everything not yet given back) or the price
-    of ``lines`` on a (locked) order: first through the payment provider, then to the
-    tenders, latest first. Never more than was paid. Returns the Refund."""
+    of ``lines`` on a (locked) order: first to the tenders (gift cards, points), the
+    latest first, and only what they did not take through the payment provider. Never
+    more than was paid. Returns the Refund.
+
+    A tender goes back through the plugin that took it (``order_refunded``): while
+    that plugin is not enabled the refund is refused (409 ``tender_unavailable``), as
+    it is while the provider is not (409 ``provider_unavailable``), and nothing
+    changes. ``provider_only``: all of it goes through the provider (money the
+    provider gave back already, or a payment that came after the order failed).
+    """
     if order.status == PAYMENT_PENDING:
         raise Conflict(f"Order {order.number} is waiting for its payment; cancel it instead.",
                        code="not_paid")
@@ -462,25 +504,22 @@ def refund(request, order, *, amount=None, lines=None, actor="staff", user_id=No
                             f"order {order.number}.", code="refund_too_large",
                             extra={"refundable": str(refundable)})
     payment = next((p for p in reversed(order.payments) if p.status == "paid"), None)
-    provider_part = 0
-    if payment is not None:
-        provider_part = min(amount.amount, payment.amount - payment.refunded_amount)
-    rest = amount.amount - provider_part
+    parts, provider_part = _refund_parts(order, amount.amount, payment, provider_only)
+    for tender, _take in parts:
+        if not request.plugins.is_enabled(tender.source):
+            raise Conflict(f"The plugin {tender.source}, which took part of order "
+                           f"{order.number}, is not enabled; enable it to refund to it.",
+                           code="tender_unavailable", extra={"plugin": tender.source})
+    found = payments.provider(request, payment.provider) if provider_part else None
+    if provider_part and found is None:
+        raise Conflict(f"The payment provider {payment.provider} is not enabled; enable "
+                       "it to refund through it.", code="provider_unavailable")
     row = Refund(amount=amount.amount, provider_amount=provider_part, note=note or "",
                  user_id=user_id)
-    for tender in reversed(order.tenders):
-        take = min(rest, tender.amount - tender.refunded_amount)
-        if take > 0:
-            tender.refunded_amount += take
-            row.tenders.append(RefundTender(tender=tender, amount=take))
-            rest -= take
-    if rest:  # paid_amount is the tenders plus the paid payment: this cannot happen
-        raise RuntimeError(f"order {order.number}: {rest} of the refund has nowhere to go")
+    for tender, take in parts:
+        tender.refunded_amount += take
+        row.tenders.append(RefundTender(tender=tender, amount=take))
     if provider_part:
-        found = payments.provider(request, payment.provider)
-        if found is None:
-            raise Conflict(f"The payment provider {payment.provider} is not enabled; enable "
-                           "it to refund through it.", code="provider_unavailable")
         answer = found.refund(order=order, amount=order.money(provider_part),
                               request=request) or {}
         payment.refunded_amount += provider_part
@@ -519,10 +558,17 @@ def fail_stale_orders(request, now=None, limit=200):
             minutes[provider] = payments.pending_minutes(request, provider)
         return dt.timedelta(minutes=minutes[provider])
 
-    shortest = min(timeout(name) for name in [None, *payments.providers(request)])
+    names = list(payments.providers(request))
+    # each provider's own deadline in the query: a page of orders still within a long
+    # one (a week of bank transfers) must not hide the overdue orders placed after them
+    overdue = sa.or_(
+        *[sa.and_(Order.payment_provider == name, Order.placed_at < now - timeout(name))
+          for name in names],
+        sa.and_(sa.or_(Order.payment_provider.is_(None), Order.payment_provider.not_in(names)),
+                Order.placed_at < now - timeout(None)))
     candidates = dbsession.execute(
         sa.select(Order.id, Order.payment_provider, Order.placed_at)
-        .where(Order.status == PAYMENT_PENDING, Order.placed_at < now - shortest)
+        .where(Order.status == PAYMENT_PENDING, overdue)
         .order_by(Order.placed_at, Order.id).limit(limit)).all()
     failed = []
     for row in candidates:

@@ -9,7 +9,7 @@ from core.money import Money
 from core.security import AUTHENTICATED, owned_or_404
 
 from . import MANAGE, payments, services
-from .representation import order_json, quote_json
+from .representation import order_json, orders_json, quote_json
 from .schemas import (IDEMPOTENCY_KEY, CustomerOrdersQuery, NoteBody, OrderBody,
                       OrderPageSchema, OrderSchema, PaymentMethodsSchema, QuoteBody,
                       QuoteSchema, RefundBody, ReturnBody, ShipBody, StaffNoteBody,
@@ -109,8 +109,8 @@ def my_orders(request):
     query = request.validated_query
     orders, total = services.customer_orders(request.dbsession, request.identity.id,
                                              query["page"], query["per_page"])
-    return page_of(request, [order_json(request, order) for order in orders], total,
-                   query["page"], query["per_page"])
+    return page_of(request, orders_json(request, orders), total, query["page"],
+                   query["per_page"])
 
 
 @api_view(route_name="orders.order", request_method="GET", permission=AUTHENTICATED,
@@ -135,7 +135,8 @@ def cancel_my_order(request):
 
 
 def _staff_order(request, lock=True):
-    order = services.find_order(request.dbsession, request.matchdict["number"], lock=lock)
+    order = services.find_order(request.dbsession, request.matchdict["number"], lock=lock,
+                                load=services.STAFF_ORDER_LOAD)
     if order is None:
         raise NotFound("There is no such order.", code="order_not_found")
     return order
@@ -153,8 +154,8 @@ def staff_orders(request):
     query = request.validated_query
     orders, total = services.staff_orders(request.dbsession, query, query["page"],
                                           query["per_page"])
-    return page_of(request, [order_json(request, order, staff=True) for order in orders],
-                   total, query["page"], query["per_page"])
+    return page_of(request, orders_json(request, orders, staff=True), total, query["page"],
+                   query["per_page"])
 
 
 @api_view(route_name="orders.admin_order", request_method="GET", permission=MANAGE,
@@ -181,7 +182,8 @@ def ship(request):
     order = _staff_order(request)
     body = request.validated
     services.ship(request, order, carrier=body["carrier"],
-                  tracking_number=body["tracking_number"], user_id=_user_id(request),
+                  tracking_number=body["tracking_number"],
+                  tracking_url=body.get("tracking_url"), user_id=_user_id(request),
                   note=body["note"])
     return _staff_answer(request, order)
 
@@ -218,8 +220,9 @@ def staff_return(request):
 
 @api_view(route_name="orders.admin_refund", request_method="POST", permission=MANAGE,
           body_schema=RefundBody, response_schema=OrderSchema,
-          summary="Give money back through the payment provider and the tenders (never more "
-                  "than was paid); a cancelled or returned order fully refunded is refunded")
+          summary="Give money back to the tenders first, the rest through the payment "
+                  "provider (never more than was paid); a cancelled or returned order fully "
+                  "refunded is refunded")
 def staff_refund(request):
     order = _staff_order(request)
     body = request.validated

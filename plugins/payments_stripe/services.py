@@ -234,7 +234,9 @@ def _refund_late(request, order_id, intent_id):
         payment = _payment(request.dbsession, intent_id)
         left = payment.amount - payment.refunded_amount
         if left > 0:
+            # the late money goes back where it came from, never to the tenders
             orders.refund(request, order, amount=order.money(left), actor="payment",
+                          provider_only=True,
                           note=f"Stripe payment {intent_id} arrived after the order was "
                                f"{order.status}: given back")
         return left
@@ -336,7 +338,7 @@ def refund_changed(request, event_type, obj):
     with recording_external_refund(refund_id):
         _result, refused = _attempt(request, lambda: orders.refund(
             request, orders.load_order(dbsession, order),
-            amount=order.money(at_stripe - recorded), actor="payment",
+            amount=order.money(at_stripe - recorded), actor="payment", provider_only=True,
             note=f"refunded at Stripe ({refund_id or intent_id})"))
     if refused is not None:
         log.error("order %s: a refund made at Stripe could not be recorded: %s", number,

@@ -6,7 +6,7 @@ At checkout the plugin offers the methods of the zone that serves the shipping a
 (``checkout_validate``). Staff record shipments of some or all of an order's items;
 the orders plugin's services move the order to shipped once every item has left, and
 to delivered once every shipment arrived. Shipments appear in the order's JSON as
-``fulfillment`` (``serialize``). Staff configure zones, methods and carriers with
+``fulfillment`` (``serialize_many``). Staff configure zones, methods and carriers with
 ``shipping.manage``; shipping an order needs the orders' ``orders.manage``.
 See docs/shipping.md.
 """

@@ -8,10 +8,11 @@ reasons a JSON body would be. Routes are named ``shipping.admin_*``, so they ans
 ``hooks.py``.
 """
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 
 from core.admin import add_admin_route, admin_view
-from core.admin.forms import attempt, checked, input_errors, integer, lines, text
+from core.admin.forms import (attempt, checked, done, found_or_404, input_errors, integer,
+                              lines, not_done, refused, text)
 from core.plugins import hookimpl
 from plugins.orders import MANAGE as ORDERS_MANAGE
 from plugins.orders.models import PROCESSING, Order
@@ -88,35 +89,16 @@ def admin_dashboard(request):
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _done(request, message, route_name, **params):
-    request.admin.flash(message)
-    return HTTPSeeOther(request.route_url(route_name, **params))
-
-
-def _refused(request, refusal):
-    request.response.status = refusal.status
-    return refusal.message
-
-
 def _zone_or_404(request):
-    zone = services.find_zone(request.dbsession, request.matchdict["id"])
-    if zone is None:
-        raise HTTPNotFound()
-    return zone
+    return found_or_404(services.find_zone(request.dbsession, request.matchdict["id"]))
 
 
 def _method_or_404(request):
-    method = services.find_method(request.dbsession, request.matchdict["id"])
-    if method is None:
-        raise HTTPNotFound()
-    return method
+    return found_or_404(services.find_method(request.dbsession, request.matchdict["id"]))
 
 
 def _carrier_or_404(request):
-    carrier = services.find_carrier(request.dbsession, request.matchdict["code"])
-    if carrier is None:
-        raise HTTPNotFound()
-    return carrier
+    return found_or_404(services.find_carrier(request.dbsession, request.matchdict["code"]))
 
 
 # --- zones --------------------------------------------------------------------------------
@@ -168,8 +150,8 @@ def create_zone(request):
     if refusal is not None:
         values = dict(request.POST.items(), is_active=checked(request.POST, "is_active"))
         return _zones_page(request, values, _zone_errors(refusal.fields),
-                           _refused(request, refusal))
-    return _done(request, f"Zone “{zone.name}” created; add its methods.",
+                           refused(request, refusal))
+    return done(request, f"Zone “{zone.name}” created; add its methods.",
                  "shipping.admin_zones_edit", id=zone.id)
 
 
@@ -209,8 +191,8 @@ def update_zone(request):
         request.dbsession.expire_all()
         values = dict(request.POST.items(), is_active=checked(request.POST, "is_active"))
         return _zone_page(request, _zone_or_404(request), values,
-                          _zone_errors(refusal.fields), _refused(request, refusal))
-    return _done(request, f"Zone “{zone.name}” saved.", "shipping.admin_zones_edit",
+                          _zone_errors(refusal.fields), refused(request, refusal))
+    return done(request, f"Zone “{zone.name}” saved.", "shipping.admin_zones_edit",
                  id=zone.id)
 
 
@@ -219,12 +201,11 @@ def update_zone(request):
 def delete_zone(request):
     zone = _zone_or_404(request)
     if not checked(request.POST, "confirm"):
-        request.admin.flash("Tick the box to confirm that the zone and its methods are to "
-                            "be deleted.", "error")
-        return HTTPSeeOther(request.route_url("shipping.admin_zones_edit", id=zone.id))
+        return not_done(request, "Tick the box to confirm that the zone and its methods are "
+                                 "to be deleted.", "shipping.admin_zones_edit", id=zone.id)
     name = zone.name
     services.delete_zone(request.dbsession, zone)
-    return _done(request, f"Zone “{name}” deleted.", "shipping.admin_zones")
+    return done(request, f"Zone “{name}” deleted.", "shipping.admin_zones")
 
 
 # --- methods ------------------------------------------------------------------------------
@@ -273,8 +254,8 @@ def create_method(request):
         values = dict(request.POST.items(), is_active=checked(request.POST, "is_active"))
         return _zone_page(request, _zone_or_404(request), method_values=values,
                           method_errors=_method_errors(refusal.fields),
-                          method_error=_refused(request, refusal))
-    return _done(request, f"Method “{method.name}” added.", "shipping.admin_zones_edit",
+                          method_error=refused(request, refusal))
+    return done(request, f"Method “{method.name}” added.", "shipping.admin_zones_edit",
                  id=zone.id)
 
 
@@ -301,8 +282,8 @@ def update_method(request):
         request.dbsession.expire_all()
         values = dict(request.POST.items(), is_active=checked(request.POST, "is_active"))
         return _method_page(request, _method_or_404(request), values,
-                            _method_errors(refusal.fields), _refused(request, refusal))
-    return _done(request, f"Method “{method.name}” saved.", "shipping.admin_zones_edit",
+                            _method_errors(refusal.fields), refused(request, refusal))
+    return done(request, f"Method “{method.name}” saved.", "shipping.admin_zones_edit",
                  id=method.zone_id)
 
 
@@ -312,7 +293,7 @@ def delete_method(request):
     method = _method_or_404(request)
     zone_id, name = method.zone_id, method.name
     services.delete_method(request.dbsession, method)
-    return _done(request, f"Method “{name}” deleted.", "shipping.admin_zones_edit", id=zone_id)
+    return done(request, f"Method “{name}” deleted.", "shipping.admin_zones_edit", id=zone_id)
 
 
 # --- carriers -----------------------------------------------------------------------------
@@ -343,8 +324,8 @@ def create_carrier(request):
         request.dbsession, CarrierBody().load(_carrier_body(request.POST, new=True))))
     if refusal is not None:
         return _carriers_page(request, dict(request.POST.items()),
-                              input_errors(refusal.fields), _refused(request, refusal))
-    return _done(request, f"Carrier “{carrier.name}” added.", "shipping.admin_carriers")
+                              input_errors(refusal.fields), refused(request, refusal))
+    return done(request, f"Carrier “{carrier.name}” added.", "shipping.admin_carriers")
 
 
 @admin_view(route_name="shipping.admin_carriers_edit", request_method="POST",
@@ -356,9 +337,9 @@ def update_carrier(request):
         patch(CarrierPatch).load(_carrier_body(request.POST, new=False))))
     if refusal is not None:
         request.dbsession.expire_all()
-        messages = " ".join(" ".join(m) for m in refusal.fields.values())
-        return _carriers_page(request, error=f"{carrier.code}: {messages or refusal.message}")
-    return _done(request, f"Carrier “{carrier.name}” saved.", "shipping.admin_carriers")
+        request.response.status = refusal.status
+        return _carriers_page(request, error=f"{carrier.code}: {refusal.in_words()}")
+    return done(request, f"Carrier “{carrier.name}” saved.", "shipping.admin_carriers")
 
 
 @admin_view(route_name="shipping.admin_carriers_delete", request_method="POST",
@@ -367,7 +348,7 @@ def delete_carrier(request):
     carrier = _carrier_or_404(request)
     name = carrier.name
     services.delete_carrier(request.dbsession, carrier)
-    return _done(request, f"Carrier “{name}” deleted.", "shipping.admin_carriers")
+    return done(request, f"Carrier “{name}” deleted.", "shipping.admin_carriers")
 
 
 # --- shipping orders ----------------------------------------------------------------------
@@ -394,11 +375,8 @@ def orders_to_ship(request):
 
 
 def _order_or_404(request, lock=False):
-    order = services.orders.find_order(request.dbsession, request.matchdict["number"],
-                                       lock=lock)
-    if order is None:
-        raise HTTPNotFound()
-    return order
+    return found_or_404(services.orders.find_order(request.dbsession,
+                                                   request.matchdict["number"], lock=lock))
 
 
 def _order_page(request, order, values=None, errors=None, error=None):
@@ -464,10 +442,10 @@ def ship_order(request):
                 key = f"qty-{posted[int(parts[1])]}"
             errors.setdefault(key, []).extend(messages)
         return _order_page(request, order, dict(request.POST.items()), errors,
-                           _refused(request, refusal))
+                           refused(request, refusal))
     request.dbsession.expire(order)
-    done = "; the order has shipped" if order.status != PROCESSING else ""
-    return _done(request, f"Shipment of order {order.number} recorded{done}.",
+    shipped = "; the order has shipped" if order.status != PROCESSING else ""
+    return done(request, f"Shipment of order {order.number} recorded{shipped}.",
                  "shipping.admin_shipments_order", number=order.number)
 
 
@@ -479,8 +457,6 @@ def deliver_shipment(request):
         request, order, request.matchdict["shipment_id"], user_id=request.admin.user.id,
         note=text(request.POST, "note")))
     if refusal is not None:
-        request.admin.flash(refusal.message, "error")
-    else:
-        request.admin.flash("Shipment marked delivered.")
-    return HTTPSeeOther(request.route_url("shipping.admin_shipments_order",
-                                          number=order.number))
+        return not_done(request, refusal, "shipping.admin_shipments_order", number=order.number)
+    return done(request, "Shipment marked delivered.", "shipping.admin_shipments_order",
+                number=order.number)

@@ -5,13 +5,14 @@ cart none of the zone's methods takes; ``checkout_shipping_options`` offers the 
 methods at their price for this cart; ``order_placed`` refuses an order that would
 leave without a shipping method. After it: the order's status changes keep the
 shipments in step (``order_status_changed``, ``order_refunded``) and the order's JSON
-gets ``fulfillment`` (``serialize``).
+gets ``fulfillment`` (``serialize_many``).
 """
 from sqlalchemy.orm import object_session
 
 from core.api.errors import Unprocessable
 from core.money import Money
 from core.plugins import hookimpl
+from plugins.orders.lifecycle import NEVER_PAID
 from plugins.orders.models import Order
 
 from . import rates, services
@@ -95,13 +96,21 @@ def order_refunded(order, refund, request):
 
 
 @hookimpl
-def serialize(kind, obj, request):
-    if kind != "orders.order" or not isinstance(obj, Order):
+def serialize_many(kind, objs, request):
+    if kind != "orders.order":
         return None
-    dbsession = request.dbsession if request is not None else object_session(obj)
+    orders = [obj for obj in objs if isinstance(obj, Order)]
+    if not orders:
+        return None
+    dbsession = request.dbsession if request is not None else object_session(orders[0])
     if dbsession is None:
         return None
-    return {"fulfillment": fulfillment_data(obj, services.shipments_of(dbsession, obj.id))}
+    # one query for the whole page of orders, not one per order; none for an order
+    # never paid (a new one): nothing of it can have shipped
+    shipments = services.shipments_by_order(dbsession, [
+        order.id for order in orders if order.status not in NEVER_PAID])
+    return [{"fulfillment": fulfillment_data(obj, shipments.get(obj.id, []))}
+            if isinstance(obj, Order) else None for obj in objs]
 
 
 @hookimpl

@@ -13,7 +13,7 @@ import urllib.parse
 
 import sqlalchemy as sa
 from marshmallow import ValidationError, validate
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from core.api.errors import Conflict, NotFound, Unprocessable
 from core.db import utcnow
@@ -70,14 +70,15 @@ def zone_for(dbsession, country, state=""):
     which beats the rest of the world (``*``)."""
     if not country:
         return None
+    # two queries, as every checkout asks: the candidate areas with their zones, then
+    # those zones' methods with their tiers (a zone's areas are not loaded)
     areas = dbsession.scalars(
-        sa.select(ShippingArea).join(ShippingZone)
-        .where(ShippingArea.country.in_([country, ANYWHERE]), ShippingZone.is_active)).all()
+        sa.select(ShippingArea).join(ShippingArea.zone)
+        .where(ShippingArea.country.in_([country, ANYWHERE]), ShippingZone.is_active)
+        .options(contains_eager(ShippingArea.zone).selectinload(ShippingZone.methods)
+                 .joinedload(ShippingMethod.tiers))).unique().all()
     area = rates.best_area(areas, country, state)
-    if area is None:
-        return None
-    return dbsession.scalars(sa.select(ShippingZone).where(ShippingZone.id == area.zone_id)
-                             .options(*ZONE_LOAD)).one()
+    return area.zone if area is not None else None
 
 
 def offered(zone, parcel, currency):
@@ -420,10 +421,22 @@ def tracking_link(carrier, tracking_number):
 
 
 def shipments_of(dbsession, order_id):
-    return dbsession.scalars(
-        sa.select(ShippingShipment).where(ShippingShipment.order_id == order_id)
-        .options(selectinload(ShippingShipment.items))
-        .order_by(ShippingShipment.shipped_at, ShippingShipment.id)).all()
+    """The order's shipments (their items loaded), oldest first."""
+    return shipments_by_order(dbsession, [order_id]).get(order_id, [])
+
+
+def shipments_by_order(dbsession, order_ids):
+    """``{order id: its shipments, oldest first}`` for several orders, in two queries
+    at most; an order without shipments is left out."""
+    found = {}
+    if not order_ids:
+        return found
+    for shipment in dbsession.scalars(
+            sa.select(ShippingShipment).where(ShippingShipment.order_id.in_(set(order_ids)))
+            .options(selectinload(ShippingShipment.items))
+            .order_by(ShippingShipment.shipped_at, ShippingShipment.id)):
+        found.setdefault(shipment.order_id, []).append(shipment)
+    return found
 
 
 def shipped_units(shipments):
@@ -511,7 +524,8 @@ def ship(request, order, *, items=None, carrier="", tracking_number="", tracking
     left = units_left(order, [*shipments, shipment])
     if not any(left.values()):
         orders.ship(request, order, carrier=shipment.carrier,
-                    tracking_number=shipment.tracking_number, user_id=user_id, note=note)
+                    tracking_number=shipment.tracking_number,
+                    tracking_url=shipment.tracking_url, user_id=user_id, note=note)
     elif settings(request)["mail_partial_shipments"] and order.email:
         notify(request, "shipping/shipment_sent", order.email,
                _mail_context(order, shipment, left))
@@ -569,9 +583,12 @@ def order_moved(request, order, old_status, new_status):
             change = order.history[-1] if order.history else None
             carrier = carrier_named(dbsession, latest.carrier) if latest else None
             number = latest.tracking_number if latest else ""
+            link = (latest.tracking_url if latest else None) or tracking_link(carrier, number)
+            if latest is not None:
+                latest.tracking_url = link  # the orders plugin's shipped mail links it
             shipment = ShippingShipment(
                 order_id=order.id, carrier=latest.carrier if latest else "",
-                tracking_number=number, tracking_url=tracking_link(carrier, number),
+                tracking_number=number, tracking_url=link,
                 note=change.note if change else "",
                 user_id=change.user_id if change else None, shipped_at=utcnow())
             shipment.items = [ShippingShipmentItem(order_line_id=line_id, quantity=units)
@@ -601,5 +618,6 @@ def order_refunded(request, order, refund):
         return
     latest = shipments[-1]
     orders.ship(request, order, carrier=latest.carrier,
-                tracking_number=latest.tracking_number, user_id=refund.user_id,
+                tracking_number=latest.tracking_number, tracking_url=latest.tracking_url,
+                user_id=refund.user_id,
                 note="the units not shipped were refunded")

@@ -2,6 +2,8 @@
 import pathlib
 import re
 
+import pytest
+
 from core import hookspecs
 from core.plugins import hookdoc, hookimpl
 
@@ -60,3 +62,47 @@ def test_a_plugin_registered_for_one_test_runs_last_with_trylast(testapp, staff,
     assert probe.calls == [("alpha.item", {"id": item["id"], "name": item["name"]})]
     item = testapp.get("/api/v1/alpha/items").json["items"][0]
     assert "probe" not in item
+
+
+class BatchProbe:
+    """serialize_many for a whole list, serialize for each object."""
+
+    def __init__(self):
+        self.batches = []
+
+    @hookimpl
+    def serialize_many(self, kind, objs, data):
+        if kind != "x.thing":
+            return None
+        self.batches.append(list(objs))
+        return [{"square": obj * obj, "who": "many"} if obj else None for obj in objs]
+
+    @hookimpl
+    def serialize(self, kind, obj, data):
+        return {"who": "one", "seen_square": data.get("square")} if kind == "x.thing" else None
+
+
+def test_serialize_many_is_called_once_for_a_list_before_serialize(register_hooks, registry):
+    probe = register_hooks(BatchProbe())
+    plugins = registry["plugins"].current()
+    data = plugins.extend_many("x.thing", [2, 0, 3], [{}, {}, {"square": "mine"}])
+    assert probe.batches == [[2, 0, 3]]
+    assert data == [{"square": 4, "who": "many", "seen_square": 4},
+                    {"who": "one", "seen_square": None},
+                    {"square": "mine", "who": "many", "seen_square": "mine"}]
+    # one object: the same hooks, with a list of one
+    assert plugins.extend("x.thing", 5, {}) == {"square": 25, "who": "many",
+                                                "seen_square": 25}
+    assert probe.batches[-1] == [5]
+    assert plugins.extend_many("x.thing", [], []) == [] and len(probe.batches) == 2
+
+
+def test_serialize_many_must_answer_one_result_per_object(register_hooks, registry):
+    class Short:
+        @hookimpl
+        def serialize_many(self, objs):
+            return [{}]
+
+    register_hooks(Short())
+    with pytest.raises(TypeError, match="2 objects"):
+        registry["plugins"].current().extend_many("x.thing", [1, 2], [{}, {}])

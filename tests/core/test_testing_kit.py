@@ -134,3 +134,98 @@ def test_cart_factory(registry, make_cart, make_product, customer, testapp):
     guest = make_cart(items=[(variant.id, 1)])
     theirs = testapp.get(f"{API}/cart", headers={"X-Cart-Token": guest.token}).json
     assert [(i["variant_id"], i["quantity"]) for i in theirs["items"]] == [(variant.id, 1)]
+
+
+def test_order_factory_places_a_paid_order_by_default(make_order, staff, testapp, dbsession):
+    from plugins.catalog import inventory
+
+    order = make_order()
+    assert (order.status, order.payment_provider, order.payment.status) == (
+        "processing", "manual", "paid")
+    assert [(line.quantity, line.unit_price) for line in order.lines] == [(1, 1000)]
+    assert order.paid_amount == order.total == 1000
+    # a real order: the customer and staff see it, its unit is sold
+    mine = testapp.get(f"{API}/orders/{order.number}", headers=order.customer.headers).json
+    assert (mine["status"], mine["total"]) == ("processing", "10.00")
+    seen = testapp.get(f"{API}/admin/orders/{order.number}", headers=staff.headers).json
+    assert [h["to"] for h in seen["status_history"]] == ["payment_pending", "processing"]
+    level = inventory.level(dbsession, order.lines[0].variant_id)
+    assert (level.on_hand, level.reserved) == (4, 0)
+
+
+@pytest.mark.parametrize("status, history", [
+    ("payment_pending", ["payment_pending"]),
+    ("paid", ["payment_pending", "processing"]),
+    ("shipped", ["payment_pending", "processing", "shipped"]),
+    ("delivered", ["payment_pending", "processing", "shipped", "delivered"]),
+    ("cancelled", ["payment_pending", "cancelled"]),
+    ("failed", ["payment_pending", "failed"]),
+    ("returned", ["payment_pending", "processing", "shipped", "delivered", "returned"]),
+    ("refunded", ["payment_pending", "processing", "shipped", "delivered", "returned",
+                  "refunded"]),
+])
+def test_order_factory_moves_an_order_on_through_the_services(make_order, status, history):
+    order = make_order(status=status)
+    assert [change.to_status for change in order.history] == history
+    assert order.refunded_amount == (order.total if status == "refunded" else 0)
+
+
+def test_order_factory_takes_items_a_customer_and_the_order_body(make_order, make_product,
+                                                                 customer):
+    boot = make_product(variants=[{"price": "59.90", "stock": 3, "options": {"Size": "41"}},
+                                  {"price": "64.90", "stock": 3, "options": {"Size": "46"}}])
+    order = make_order(items=[(boot, 2), (boot.variants[1].id, 1)], customer=customer,
+                       status="payment_pending", note="by the back door",
+                       shipping_address={"name": "Grace", "line1": "1 Navy Way",
+                                         "city": "Arlington", "postal_code": "22202",
+                                         "country": "US"})
+    assert [(line.variant_id, line.quantity) for line in order.lines] == [
+        (boot.variants[0].id, 2), (boot.variants[1].id, 1)]
+    assert (order.user_id, order.customer) == (customer.id, customer)
+    assert (order.total, order.shipping_address["city"]) == (18470, "Arlington")
+    assert order.customer_note == "by the back door"
+    with pytest.raises(ValueError, match="one of"):
+        make_order(status="lost")
+
+
+def test_order_factory_refuses_what_the_checkout_refuses(make_order, dbsession):
+    from core.api.errors import Unprocessable
+    from plugins.orders.models import Order
+
+    with pytest.raises(Unprocessable, match="no payment method 'barter'") as refused:
+        make_order(payment_method="barter")
+    assert refused.value.code == "checkout_invalid"
+    assert dbsession.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
+
+
+def test_race_releases_the_calls_at_once_and_answers_in_order():
+    import threading
+
+    from celery._state import _set_task_join_will_block, task_join_will_block
+
+    from core.testing import race
+
+    inside = threading.Barrier(3, timeout=10)  # passes only if all three run at once
+
+    def work(number):
+        inside.wait()
+        _set_task_join_will_block(True)  # as eager tasks running at once can leave it
+        return number * 2
+
+    assert race(work, [1, 2, 3]) == [2, 4, 6]
+    assert not task_join_will_block()  # restored: result.get() works again
+    with pytest.raises(AssertionError, match="ZeroDivisionError"):
+        race(lambda number: 1 / (number - 2), [1, 2])
+
+
+def test_schema_differences_finds_what_the_migration_did_not_build(install_plugin,
+                                                                   db_connection):
+    from core.testing import schema_differences
+
+    install_plugin("alpha")
+    assert schema_differences(db_connection, "alpha") == []
+    db_connection.exec_driver_sql("CREATE INDEX ix_alpha_item_extra ON alpha_item (name)")
+    # alembic's comparison, then the kit's own index check
+    (alembic, kit) = schema_differences(db_connection, "alpha")
+    assert (alembic[0], alembic[1].name) == ("remove_index", "ix_alpha_item_extra")
+    assert kit == ("index not in the models", "alpha_item", "ix_alpha_item_extra")

@@ -1,1 +1,1 @@
-"""The kernel's admin pages: sign-in, dashboard, plugins, and the HTML error pages."""
+"""The kernel's admin pages: sign-in, dashboard, customers, plugins, and the HTML error pages."""

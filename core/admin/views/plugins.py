@@ -3,7 +3,7 @@
 The same ``Lifecycle`` and ``listing`` the REST API (core/plugins/views.py) uses:
 plans, refusals and settings validation are theirs, shown here in words.
 """
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound
 
 from core.api.errors import APIError
 from core.plugins.lifecycle import Lifecycle
@@ -12,7 +12,7 @@ from core.plugins.models import AVAILABLE, DISABLED, ENABLED
 
 from .. import admin_view
 from .. import settings_form
-from ..forms import attempt, checked, pager, text
+from ..forms import attempt, checked, done, not_done, pager, text
 
 MANAGE = "core.plugins.manage"
 STATES = (ENABLED, DISABLED, AVAILABLE, "broken")
@@ -100,9 +100,8 @@ def save_settings(request):
         data["error"] = refusal.message if refusal is not None and not refusal.fields else \
             "The settings were not saved; see the messages below."
         return data
-    request.admin.flash("Settings saved." if changes else "Nothing changed.",
-                        "success" if changes else "info")
-    return HTTPSeeOther(request.route_url("core.admin_plugin", name=name))
+    return done(request, "Settings saved." if changes else "Nothing changed.",
+                "core.admin_plugin", _kind="success" if changes else "info", name=name)
 
 
 def _options(params):
@@ -139,10 +138,9 @@ def run_operation(request):
     if refusal is not None:
         if refusal.status == 404:
             raise HTTPNotFound()
-        request.admin.flash(refusal.message, "error")
-    elif steps:
-        described = "; ".join(step.describe() for step in steps)
-        request.admin.flash(f"Done: {described}.")
-    else:
-        request.admin.flash(f"Nothing to do: {name} is already {DONE[operation]}.", "info")
-    return HTTPSeeOther(request.route_url("core.admin_plugin", name=name))
+        return not_done(request, refusal, "core.admin_plugin", name=name)
+    if not steps:
+        return done(request, f"Nothing to do: {name} is already {DONE[operation]}.",
+                    "core.admin_plugin", _kind="info", name=name)
+    described = "; ".join(step.describe() for step in steps)
+    return done(request, f"Done: {described}.", "core.admin_plugin", name=name)

@@ -16,7 +16,7 @@ class Admin:
         form = page.forms[0]
         form["email"] = user.email
         form["password"] = password
-        return form.submit(status=status, expect_errors=status >= 400)
+        return self.checked(form.submit(status=status, expect_errors=status >= 400), status)
 
     def token(self):
         """The CSRF token of the session, as every form of the admin carries it."""
@@ -26,8 +26,8 @@ class Admin:
         return page.html.find("input", {"name": "csrf_token"})["value"]
 
     def get(self, url, status=200, **params):
-        return self.testapp.get(url, params=params, status=status,
-                                expect_errors=status >= 400)
+        return self.checked(self.testapp.get(url, params=params, status=status,
+                                             expect_errors=status >= 400), status)
 
     def post(self, url, data=None, status=303, token=True, upload_files=None):
         data = dict(data or {})
@@ -35,8 +35,15 @@ class Admin:
             data["csrf_token"] = self.token()
         elif token:
             data["csrf_token"] = token
-        return self.testapp.post(url, data, status=status, expect_errors=status >= 400,
-                                 upload_files=upload_files)
+        return self.checked(self.testapp.post(url, data, status=status,
+                                              expect_errors=status >= 400,
+                                              upload_files=upload_files), status)
+
+    @staticmethod
+    def checked(response, status):
+        # WebTest leaves the status unchecked when errors are expected
+        assert response.status_int == status, f"{response.status} (not {status})"
+        return response
 
     def flashes(self, page):
         return [node.get_text(" ", strip=True) for node in page.html.select(".flash")]

@@ -1,7 +1,8 @@
 """The admin in a real headless Chromium, against a real waitress server on a fresh database.
 
 A merchant signs in, enables the orders plugin and sees its menu entry appear,
-edits a product and a price, then marks an order paid and ships it; screenshots
+edits a product and a price, marks an order paid and ships it, then finds the
+customer who placed it and sees the order on their page; screenshots
 of each step are saved (``EMPORIUM_SCREENSHOT_DIR`` copies them elsewhere, as for
 docs/images). Debian's chromium is used (``.ci/run`` installs it): a missing
 browser fails the test, unless ``EMPORIUM_SKIP_BROWSER=1`` outside CI.
@@ -198,6 +199,17 @@ def test_a_merchant_runs_the_shop_from_the_browser(shop, screenshots):
             assert "with Royal Mail, tracking RM123456785GB" in page.content()
             page.screenshot(path=screenshots / "admin-order.png", full_page=True)
 
+            # the customer who placed it: found by name, with the order on their page
+            page.click("nav.menu a:has-text('Customers')")
+            page.fill("input[name=q]", "ada")
+            page.click("button:has-text('Search')")
+            assert page.locator("table.customers tbody td:first-child").all_inner_texts() == [
+                CUSTOMER_EMAIL]
+            page.screenshot(path=screenshots / "admin-customers.png", full_page=True)
+            page.click(f"a:has-text('{CUSTOMER_EMAIL}')")
+            assert number in page.locator("section.widget:has(h2:text-is('Orders'))").inner_text()
+            page.screenshot(path=screenshots / "admin-customer.png", full_page=True)
+
             # the dashboard, and the same admin on a phone
             page.click("nav.menu a:has-text('Dashboard')")
             page.screenshot(path=screenshots / "admin-dashboard.png", full_page=True)
@@ -212,4 +224,4 @@ def test_a_merchant_runs_the_shop_from_the_browser(shop, screenshots):
             small.screenshot(path=screenshots / "admin-phone.png", full_page=True)
         finally:
             browser.close()
-    assert len(list(screenshots.iterdir())) == 7
+    assert len(list(screenshots.iterdir())) == 9

@@ -67,7 +67,7 @@ def test_kernel_widgets_count_plugins_and_accounts(signed_in, customer):
         "plugins"].broken))
     assert int(widgets["Accounts"]["Customers"]) >= 1
     assert int(widgets["Accounts"]["Staff"]) >= 1
-    assert int(widgets["Accounts"]["New customers, 30 days"]) >= 1
+    assert int(widgets["Accounts"]["New today (UTC)"]) >= 1
 
 
 def test_a_disabled_plugin_loses_its_menu_entries_widgets_and_pages(signed_in, testapp, staff):

@@ -71,10 +71,15 @@ def test_other_errors_are_not_replayed(tasker, registry, dbsession):
     assert labels(dbsession) == []
 
 
-def test_send_after_commit_checks_the_task_and_its_arguments_at_once(registry, dbsession):
+def test_send_after_commit_checks_the_task_and_its_arguments_at_once(registry, dbsession,
+                                                                     monkeypatch):
     import transaction
 
-    celery_app(registry)  # a bare transaction manager uses the process's app
+    from core.tasks import app as tasks_app
+
+    # a bare transaction manager uses the process's app: the app built last, which is
+    # another test's when tests build applications of their own
+    monkeypatch.setattr(tasks_app, "_latest", celery_app(registry))
     manager = transaction.TransactionManager(explicit=True)
     manager.begin()
     try:
@@ -98,6 +103,16 @@ def test_task_names_say_their_owner_and_periodic_jobs_reach_the_beat_schedule(re
     # what beat sends, run here
     app.tasks[entry["task"]].apply(entry["args"], entry["kwargs"]).get()
     assert labels(dbsession) == ["tick"]
+
+
+def test_every_periodic_job_of_the_shop_is_on_the_beat_schedule(registry):
+    # the list: guest carts, stale orders, Stripe, points, low stock, lost mail
+    jobs = {"cart.purge_expired", "orders.fail_stale", "payments_stripe.reconcile",
+            "loyalty.expire_points", "catalog.low_stock_alert",
+            "core.resend_stuck_notifications"}
+    schedule = celery_app(registry).conf.beat_schedule
+    assert jobs <= set(schedule)
+    assert all(schedule[job]["task"] == job for job in jobs)
 
 
 def test_declarations():

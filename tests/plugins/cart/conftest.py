@@ -3,7 +3,7 @@ call the cart API the way a storefront does."""
 import pytest
 
 from tests.plugins.catalog.conftest import (  # noqa: F401  (fixtures shared with the catalog)
-    count_statements, make_category, make_product)
+    make_category, make_product)
 
 API = "/api/v1"
 TOKEN = "X-Cart-Token"

@@ -1,6 +1,4 @@
 """Real concurrency on PostgreSQL: requests in threads against a database that commits."""
-import os
-import threading
 import uuid
 
 import pytest
@@ -12,6 +10,7 @@ from sqlalchemy.orm import sessionmaker
 from core.config import configure
 from core.db import get_tm_session
 from core.security import create_user, issue_access_token
+from core.testing import postgresql_only, race
 from plugins.cart.models import Cart, CartItem
 from plugins.catalog import services as catalog
 from plugins.catalog.schemas import ProductBody
@@ -19,10 +18,7 @@ from tests.conftest import app_settings, initialize
 
 from .conftest import API, TOKEN
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("EMPORIUM_TEST_DATABASE_URL"),
-    reason="needs PostgreSQL (EMPORIUM_TEST_DATABASE_URL): SQLite runs one writer at a time, "
-           "so it cannot show a race")
+pytestmark = postgresql_only
 
 
 @pytest.fixture(scope="module")
@@ -67,26 +63,13 @@ def _customer(registry):
 
 def _race(app, requests):
     """Send ``requests`` (headers, body) to POST /cart/items all at once; their statuses."""
-    barrier = threading.Barrier(len(requests))
-    statuses, errors = [], []
-
-    def run(headers, body):
+    def post(request):
+        headers, body = request
         client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "shop.test"})
-        barrier.wait()
-        try:
-            response = client.post_json(f"{API}/cart/items", body, headers=headers,
-                                        expect_errors=True)
-            statuses.append(response.status_int)
-        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
-            errors.append(exc)
+        return client.post_json(f"{API}/cart/items", body, headers=headers,
+                                expect_errors=True).status_int
 
-    threads = [threading.Thread(target=run, args=request) for request in requests]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
-    return statuses
+    return race(post, requests, timeout=60)
 
 
 def _lines(registry, **where):

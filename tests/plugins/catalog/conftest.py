@@ -3,7 +3,6 @@ import itertools
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from plugins.catalog import services
 from plugins.catalog.schemas import ProductBody
@@ -55,28 +54,6 @@ def make_product(dbsession):
         return product
 
     return make
-
-
-@pytest.fixture
-def count_statements(registry):
-    """``with count_statements() as seen: ...``; ``len(seen)`` is the SQL statements run."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def counting():
-        seen = []
-
-        def before(conn, cursor, statement, parameters, context, executemany):
-            seen.append(statement)
-
-        engine = registry["db_engine"]
-        sa.event.listen(engine, "before_cursor_execute", before)
-        try:
-            yield seen
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", before)
-
-    return counting
 
 
 def ids(response):

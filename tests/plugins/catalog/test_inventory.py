@@ -1,12 +1,12 @@
 """The inventory service: reserve, release, commit, restock, adjust; and real concurrency."""
 import os
-import threading
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from core.config import configure
+from core.testing import postgresql_only, race
 from plugins.catalog import inventory, services
 from plugins.catalog.models import Stock, StockMovement
 from plugins.catalog.schemas import ProductBody
@@ -105,6 +105,30 @@ def test_reserve_many_is_all_or_nothing(dbsession, make_product):
         inventory.reserve_many(dbsession, [(small, 0 + 1), (2**31 - 1, 1)])
 
 
+def test_many_variants_move_at_once_in_a_fixed_number_of_statements(dbsession, make_product,
+                                                                    count_statements):
+    product = make_product(variants=[{"price": "1", "stock": 5, "options": {"Size": s}}
+                                     for s in ("S", "M", "L")])
+    small, medium, large = product.variants
+    with count_statements() as two:
+        inventory.reserve_many(dbsession, [(small.id, 2), (medium.id, 1)], reference="order:C")
+    with count_statements() as three:
+        inventory.reserve_many(dbsession, [(small.id, 1), (medium.id, 1), (large.id, 4)])
+    assert len(two) == len(three) <= 5, three
+    assert (small.stock.reserved, medium.stock.reserved) == (3, 2)  # the ORM sees it
+    done = inventory.move_many(dbsession, "commit", [(small.id, 2), (medium.id, 1)],
+                               reference="order:C")
+    assert (done[small.id].on_hand, done[small.id].reserved) == (3, 1)
+    assert ledger(dbsession, small.id)[-1] == ("commit", -2, -2, 3, 1, "order:C")
+    assert ledger(dbsession, medium.id)[-1] == ("commit", -1, -1, 4, 1, "order:C")
+    with pytest.raises(inventory.StockConflict, match=f"release 2 units of variant {medium.id}"):
+        inventory.move_many(dbsession, "release", [(small.id, 1), (medium.id, 2)])
+    assert inventory.level(dbsession, small.id).reserved == 1  # all or nothing
+    assert inventory.move_many(dbsession, "restock", [(large.id, 3)])[large.id].on_hand == 8
+    with pytest.raises(inventory.UnknownVariant):
+        inventory.move_many(dbsession, "restock", [(2**31 - 1, 1)])
+
+
 def test_the_database_refuses_oversell_even_without_the_service(dbsession, variant):
     with pytest.raises(sa.exc.IntegrityError):
         with dbsession.begin_nested():
@@ -133,12 +157,6 @@ def test_variant_infos_for_carts_and_orders(dbsession, make_product, count_state
 
 # --- concurrency (PostgreSQL) -----------------------------------------------------------------
 
-postgresql_only = pytest.mark.skipif(
-    not os.environ.get("EMPORIUM_TEST_DATABASE_URL"),
-    reason="needs PostgreSQL (EMPORIUM_TEST_DATABASE_URL): SQLite runs one writer at a time, "
-           "so it cannot show a race")
-
-
 @pytest.fixture(scope="module")
 def committed_app(make_database):
     """A fresh database with the catalog installed; its sessions really commit."""
@@ -162,26 +180,16 @@ def _stock_product(factory, stock_per_variant, variants):
 
 
 def _race(factory, workers, work):
-    barrier = threading.Barrier(workers)
-    results, errors = [], []
-
+    """``work(session, number)`` in ``workers`` threads at once, each in a transaction of
+    its own; None where the stock ran out."""
     def run(number):
-        barrier.wait()
         try:
             with factory() as session, session.begin():
-                results.append(work(session, number))
+                return work(session, number)
         except inventory.InsufficientStock:
-            results.append(None)
-        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
-            errors.append(exc)
+            return None
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
-    return results
+    return race(run, list(range(workers)), timeout=60)
 
 
 @postgresql_only

@@ -1,15 +1,11 @@
 """The catalog's migration builds exactly what its models describe, and can be undone."""
 import pytest
 import sqlalchemy as sa
-import transaction
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from core.config import configure
-from core.db import get_tm_session, metadata
-from core.migrations import VERSION_TABLE, include_object_for
+from core.db import metadata
 from core.plugins.graph import dependents
-from core.plugins.lifecycle import Lifecycle
+from core.testing import run_lifecycle, schema_differences
 from tests.conftest import app_settings, initialize
 
 
@@ -18,25 +14,7 @@ def catalog_tables():
 
 
 def test_migration_matches_the_models(db_connection):
-    context = MigrationContext.configure(db_connection, opts={
-        "include_object": include_object_for("catalog"), "version_table": VERSION_TABLE,
-        "compare_type": True})
-    assert compare_metadata(context, metadata) == []
-
-
-def test_every_index_of_the_models_exists_with_its_condition(db_connection):
-    dialect = db_connection.dialect.name
-    inspector = sa.inspect(db_connection)
-    for table in catalog_tables():
-        reflected = {ix["name"]: ix for ix in inspector.get_indexes(table.name)
-                     if not ix.get("duplicates_constraint")}  # unique constraints' own
-        expected = {ix.name: ix for ix in table.indexes}
-        assert set(reflected) == set(expected), table.name
-        for name, index in expected.items():
-            where = index.dialect_options[dialect].get("where") \
-                if dialect in ("postgresql", "sqlite") else None
-            found = reflected[name].get("dialect_options", {}).get(f"{dialect}_where")
-            assert (where is None) == (found is None), name
+    assert schema_differences(db_connection, "catalog") == []
 
 
 def test_uninstall_with_purge_drops_the_tables_and_install_brings_them_back(make_database):
@@ -47,10 +25,7 @@ def test_uninstall_with_purge_drops_the_tables_and_install_brings_them_back(make
     engine = registry["db_engine"]
 
     def run(operation, name="catalog", **kwargs):
-        manager = transaction.TransactionManager(explicit=True)
-        with manager:
-            dbsession = get_tm_session(registry["dbsession_factory"], manager)
-            Lifecycle(registry["plugins"], dbsession, manager).run(operation, name, **kwargs)
+        run_lifecycle(registry, operation, name, **kwargs)
 
     def tables():
         return {t for t in sa.inspect(engine).get_table_names() if t.startswith("catalog_")}

@@ -3,8 +3,6 @@ their own whose transactions really commit: with a limit of N, exactly N orders 
 the coupon however many are placed at once, in total, per code and per customer; uses
 given back by cancellations are counted once; staff setting a limit while orders run
 leaves the count exact."""
-import os
-import threading
 import uuid
 
 import pytest
@@ -17,6 +15,7 @@ from core.config import configure
 from core.db import get_tm_session
 from core.plugins.lifecycle import Lifecycle
 from core.security import create_user, issue_access_token
+from core.testing import postgresql_only, race
 from plugins.catalog import services as catalog
 from plugins.catalog.schemas import ProductBody
 from plugins.coupons import redemptions
@@ -28,10 +27,7 @@ from tests.conftest import app_settings, initialize
 
 from .conftest import ADDRESS, API, COUPONS
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("EMPORIUM_TEST_DATABASE_URL"),
-    reason="needs PostgreSQL (EMPORIUM_TEST_DATABASE_URL): SQLite runs one writer at a time, "
-           "so it cannot show a race")
+pytestmark = postgresql_only
 
 BASE = {"name": "", "applies_to": "all", "combinable": False, "is_active": True}
 
@@ -130,27 +126,6 @@ def shop(make_database, tmp_path_factory):
     registry["plugins"].load(registry["db_engine"])
     yield Shop(registry, config.make_wsgi_app())
     registry["db_engine"].dispose()
-
-
-def race(work, arguments):
-    """Run ``work(argument)`` for each argument in its own thread, all released at once."""
-    barrier = threading.Barrier(len(arguments))
-    results, errors = [None] * len(arguments), []
-
-    def run(index):
-        barrier.wait()
-        try:
-            results[index] = work(arguments[index])
-        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(arguments))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not errors, errors
-    return results
 
 
 REFUSED = ("checkout_invalid", "coupon_limit_reached")

@@ -1,13 +1,9 @@
 """The coupons' migration builds exactly what the models describe, and can be undone."""
 import sqlalchemy as sa
-import transaction
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from core.config import configure
-from core.db import get_tm_session, metadata
-from core.migrations import VERSION_TABLE, include_object_for
-from core.plugins.lifecycle import Lifecycle
+from core.db import metadata
+from core.testing import run_lifecycle, schema_differences
 from tests.conftest import app_settings, initialize
 
 
@@ -17,19 +13,7 @@ def coupons_tables():
 
 def test_migration_matches_the_models(install_plugin, db_connection):
     install_plugin("coupons")
-    context = MigrationContext.configure(db_connection, opts={
-        "include_object": include_object_for("coupons"), "version_table": VERSION_TABLE,
-        "compare_type": True})
-    assert compare_metadata(context, metadata) == []
-
-
-def test_every_index_of_the_models_exists(install_plugin, db_connection):
-    install_plugin("coupons")
-    inspector = sa.inspect(db_connection)
-    for name in coupons_tables():
-        reflected = {ix["name"] for ix in inspector.get_indexes(name)
-                     if not ix.get("duplicates_constraint")}
-        assert reflected == {ix.name for ix in metadata.tables[name].indexes}, name
+    assert schema_differences(db_connection, "coupons") == []
 
 
 def test_uninstall_with_purge_drops_the_tables_and_install_brings_them_back(make_database):
@@ -40,11 +24,7 @@ def test_uninstall_with_purge_drops_the_tables_and_install_brings_them_back(make
     engine = registry["db_engine"]
 
     def run(operation, **kwargs):
-        manager = transaction.TransactionManager(explicit=True)
-        with manager:
-            dbsession = get_tm_session(registry["dbsession_factory"], manager)
-            Lifecycle(registry["plugins"], dbsession, manager).run(operation, "coupons",
-                                                                   **kwargs)
+        run_lifecycle(registry, operation, "coupons", **kwargs)
 
     def tables():
         return {t for t in sa.inspect(engine).get_table_names() if t.startswith("coupons_")}

@@ -2,7 +2,6 @@
 their own whose transactions really commit: a card is never overdrawn however many orders
 spend it at once, a cancellation credits it once, and misses from many requests at once
 are all counted."""
-import os
 import uuid
 
 import pytest
@@ -16,19 +15,16 @@ from core.db import get_tm_session
 from core.money import Money
 from core.plugins.lifecycle import Lifecycle
 from core.security import create_user, issue_access_token
+from core.testing import postgresql_only, race
 from plugins.catalog import services as catalog
 from plugins.catalog.schemas import ProductBody
 from plugins.giftcards import codes, ratelimit, services
 from plugins.giftcards.models import GiftCard, LedgerEntry
 from tests.conftest import app_settings, initialize
-from tests.plugins.orders.test_concurrency import race
 
 from .conftest import ADDRESS, API
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("EMPORIUM_TEST_DATABASE_URL"),
-    reason="needs PostgreSQL (EMPORIUM_TEST_DATABASE_URL): SQLite runs one writer at a time, "
-           "so it cannot show a race")
+pytestmark = postgresql_only
 
 
 class Shop:

@@ -10,7 +10,7 @@ from core.db import utcnow
 from plugins.giftcards.models import LedgerEntry
 from plugins.orders import services as orders
 
-from .conftest import checkout_body
+from .conftest import NAME, assert_error, checkout_body
 
 
 def test_cancelling_an_unpaid_order_gives_the_card_back(cards, buyer, red, stock):
@@ -51,23 +51,46 @@ def test_cancelling_a_paid_order_refunds_the_provider_and_the_card(cards, buyer,
     assert cards.balance(code) == 1000
 
 
-def test_a_partial_refund_goes_back_to_the_card_for_the_tender_part(cards, buyer, red, desk):
+def test_a_partial_refund_goes_back_to_the_card_first(cards, buyer, red, desk):
     code = cards.issue("10.00")
     buyer.add(red, 2)
     number = buyer.place(checkout_body(code)).json["number"]
     desk.act(number, "mark-paid")
-    # the orders plugin gives back through the provider first (15.00), then the tenders
-    desk.act(number, "refund", {"amount": "5.00"})
-    assert cards.balance(code) == 0
-    desk.act(number, "refund", {"amount": "12.00"})  # 10.00 provider, 2.00 card
-    assert cards.balance(code) == 200
-    order = desk.act(number, "refund", {}).json  # the rest: 8.00 to the card
-    assert order["refunded"] == "25.00"
+    # the orders plugin gives back to the tenders first (10.00), then through the provider
+    order = desk.act(number, "refund", {"amount": "5.00"}).json
+    assert cards.balance(code) == 500
+    assert (order["refunds"][0]["provider_amount"], order["payments"][0]["refunded"]) == (
+        "0.00", "0.00")
+    order = desk.act(number, "refund", {"amount": "12.00"}).json  # 5.00 card, 7.00 provider
     assert cards.balance(code) == 1000
-    assert cards.ledger(code)[1:] == [("redeem", -1000, 0), ("refund", 200, 200),
-                                      ("refund", 800, 1000)]
+    assert order["refunds"][1]["provider_amount"] == "7.00"
+    order = desk.act(number, "refund", {}).json  # the rest: 8.00 through the provider
+    assert order["refunded"] == "25.00" and order["payments"][0]["refunded"] == "15.00"
+    assert cards.balance(code) == 1000
+    assert cards.ledger(code)[1:] == [("redeem", -1000, 0), ("refund", 500, 500),
+                                      ("refund", 500, 1000)]
     desk.act(number, "refund", {"amount": "1.00"}, status=409)  # nothing left to refund
     assert cards.balance(code) == 1000
+
+
+def test_while_the_plugin_is_disabled_refunds_to_a_card_are_refused(cards, buyer, red, desk,
+                                                                   plugin_lifecycle):
+    code = cards.issue("10.00")
+    buyer.add(red, 2)
+    number = buyer.place(checkout_body(code)).json["number"]
+    desk.act(number, "mark-paid")
+    plugin_lifecycle("disable", NAME)
+    response = desk.act(number, "refund", {"amount": "5.00"}, status=409)
+    assert_error(response, 409, "tender_unavailable")
+    assert response.json["error"]["plugin"] == NAME
+    assert_error(desk.act(number, "cancel", status=409), 409, "tender_unavailable")
+    order = desk.get(number).json
+    assert (order["status"], order["refunded"], order["refunds"]) == ("processing", "0.00", [])
+    assert order["payments"][0]["refunded"] == "0.00"
+    assert cards.ledger(code)[1:] == [("redeem", -1000, 0)]
+    plugin_lifecycle("enable", NAME)
+    desk.act(number, "refund", {"amount": "5.00"})
+    assert cards.balance(code) == 500
 
 
 def test_with_several_cards_the_latest_tender_is_refunded_first(cards, buyer, red, desk):

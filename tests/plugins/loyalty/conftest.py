@@ -83,10 +83,3 @@ def task_ctx(registry, db_connection, loyalty):
     dbsession = get_tm_session(registry["dbsession_factory"], manager)
     yield TaskContext(registry, dbsession, manager, registry["plugins"].current(), None)
     manager.abort()
-
-
-def place_paid(buyer, desk, body=None):
-    """Place an order (manual payment) and mark it paid; its number."""
-    number = buyer.place(body).json["number"]
-    desk.act(number, "mark-paid")
-    return number

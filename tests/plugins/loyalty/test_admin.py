@@ -47,5 +47,22 @@ def test_adjusting_from_the_admin(admin, loyalty, buyer):
     page = admin.post(url, {"points": "ten", "reason": ""}, status=400)
     assert "Not a valid integer." in text_of(page)
     assert loyalty.ledger(buyer.user) == [("adjusted", 40)]
-    admin.post(url, {"points": "5", "reason": "x"}, token="forged", status=400)
+    admin.post(url, {"points": "5", "reason": "x"}, token="forged", status=403)
     assert loyalty.balance(buyer.user) == 40
+
+
+def test_a_customers_page_shows_their_points(admin, loyalty, buyer, testapp, staff):
+    loyalty.adjust(buyer.user, 120)
+    url = f"/admin/customers/{buyer.user.id}"
+    page = admin.get(url)
+    points = next(w for w in page.html.select(".widget")
+                  if w.find("h2").get_text() == "Loyalty points")
+    figures = {dt.get_text(): dt.find_next("dd").get_text(strip=True)
+               for dt in points.select("dt")}
+    assert figures["Points"] == "120" and figures["Worth at checkout"] == "1.20 EUR"
+    assert figures["Next to expire"].startswith("120 on ")
+    ledger = points.find("a", string="Ledger and adjustments")["href"]
+    assert ledger == f"/admin/loyalty/{buyer.user.id}"
+    assert admin.get(ledger).html.select_one("h1 a")["href"] == url
+    testapp.post_json("/api/v1/admin/plugins/loyalty/disable", {}, headers=staff.headers)
+    assert "Loyalty points" not in text_of(admin.get(url))

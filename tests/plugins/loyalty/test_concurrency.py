@@ -2,8 +2,6 @@
 own whose transactions really commit: a balance never goes below zero and always equals
 its ledger, whatever orders, staff adjustments and expiry workers do at once."""
 import datetime as dt
-import os
-import threading
 import uuid
 
 import pytest
@@ -16,6 +14,7 @@ from core.db import get_tm_session, utcnow
 from core.plugins.lifecycle import Lifecycle
 from core.security import create_user, issue_access_token
 from core.tasks import TaskContext
+from core.testing import postgresql_only, race
 from plugins.catalog import services as catalog
 from plugins.catalog.schemas import ProductBody
 from plugins.loyalty import services
@@ -24,10 +23,7 @@ from tests.conftest import app_settings, initialize
 
 from .conftest import ADDRESS, API, RULES
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("EMPORIUM_TEST_DATABASE_URL"),
-    reason="needs PostgreSQL (EMPORIUM_TEST_DATABASE_URL): SQLite runs one writer at a time, "
-           "so it cannot show a race")
+pytestmark = postgresql_only
 
 
 class Shop:
@@ -106,27 +102,6 @@ def shop(make_database, tmp_path_factory):
     assert registry["plugins"].current().is_enabled("loyalty")
     yield Shop(registry, config.make_wsgi_app())
     registry["db_engine"].dispose()
-
-
-def race(work, arguments):
-    """Run ``work(argument)`` for each argument in its own thread, all released at once."""
-    barrier = threading.Barrier(len(arguments))
-    results, errors = [None] * len(arguments), []
-
-    def run(index):
-        barrier.wait()
-        try:
-            results[index] = work(arguments[index])
-        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(arguments))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not errors, errors
-    return results
 
 
 def test_thirty_debits_of_one_balance_take_exactly_what_is_there(shop):

@@ -11,7 +11,7 @@ from core.db import utcnow
 from core.tasks import celery_app
 from plugins.loyalty import services
 
-from .conftest import ADDRESS, place_paid
+from .conftest import ADDRESS
 
 
 def later(moment, **delta):
@@ -87,9 +87,10 @@ def test_points_given_back_after_their_date_expire_at_the_next_run(loyalty, buye
 
 
 def test_refunding_after_the_points_expired_takes_nothing_more(loyalty, buyer, desk, red,
-                                                               dbsession, clock):
+                                                               dbsession, clock,
+                                                               make_order):
     buyer.add(red, 2)
-    number = place_paid(buyer, desk)  # 25 points
+    number = make_order(customer=buyer.user).number  # 25 points
     moment = expires_at(loyalty, buyer.user)
     loyalty.settings(expiry_months=24)
     loyalty.adjust(buyer.user, 10, reason="later goodwill")

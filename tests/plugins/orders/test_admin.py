@@ -139,7 +139,10 @@ def test_a_disabled_orders_plugin_takes_its_pages_with_it(admin, testapp, staff,
 def test_guests_customers_and_forged_posts_cannot_move_orders(testapp, admin, customer,
                                                               placed, action):
     guest = Admin(testapp.__class__(testapp.app, extra_environ=testapp.extra_environ))
-    guest.post(f"/admin/orders/{placed}/{action}", {"note": "x"}, status=403)
+    guest.post(f"/admin/orders/{placed}/{action}", {"note": "x"}, token=None, status=403)
+    # with the token of its session, a guest is sent to sign in
+    assert guest.post(f"/admin/orders/{placed}/{action}", {"note": "x"}).location.startswith(
+        "http://shop.test/admin/login")
     guest.get(f"/admin/orders/{placed}", status=303)
     guest.login(customer, status=403)
     guest.get("/admin/orders", status=303)
@@ -148,3 +151,53 @@ def test_guests_customers_and_forged_posts_cannot_move_orders(testapp, admin, cu
                           status=403)
         assert "The form has expired" in text_of(page)
     assert badge(admin.get(f"/admin/orders/{placed}")) == "payment pending"
+
+
+def section(page, title):
+    return next((w for w in page.html.select(".widget") if w.find("h2").get_text() == title),
+                None)
+
+
+def test_a_customers_page_shows_their_latest_orders_while_orders_is_enabled(
+        admin, testapp, staff, buyer, make_buyer, red, placed):
+    others = make_buyer()
+    others.add(red, 1)
+    theirs = others.place().json["number"]
+    act(admin, placed, "mark-paid")
+    url = f"/admin/customers/{buyer.user.id}"
+    orders = section(admin.get(url), "Orders")
+    figures = {dt.get_text(): dt.find_next("dd") for dt in orders.select("dt")}
+    assert figures["Orders placed"].get_text(strip=True) == "1"
+    assert figures["Paid, less refunds"].get_text(strip=True) == "25.00 EUR"
+    rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")]
+            for tr in orders.select("tbody tr")]
+    assert rows == [[placed, rows[0][1], "processing", "25.00 EUR"]]
+    assert orders.find("a", string=placed)["href"] == f"/admin/orders/{placed}"
+    # the count leads to the order list of this customer only
+    listed = admin.testapp.get(figures["Orders placed"].find("a")["href"])
+    numbers = [a.get_text() for a in listed.html.select("tbody td:first-child a")]
+    assert numbers == [placed] and theirs not in numbers
+    assert f"The orders of {buyer.user.email}" in text_of(listed)
+    assert listed.html.find("input", {"name": "user_id"})["value"] == str(buyer.user.id)
+    # and an order's page leads back to its customer
+    order = admin.get(f"/admin/orders/{placed}")
+    assert order.html.find("a", string=buyer.user.email)["href"] == url
+
+    assert "No orders yet." in section(admin.get(f"/admin/customers/{staff.id}"),
+                                       "Orders").get_text()
+    testapp.post_json("/api/v1/admin/plugins/orders/disable", {"cascade": True},
+                      headers=staff.headers)
+    page = admin.get(url)
+    assert section(page, "Orders") is None and buyer.user.email in text_of(page)
+
+
+def test_many_orders_link_to_the_whole_list(admin, buyer, red):
+    for _ in range(6):
+        buyer.add(red, 1)
+        buyer.place()
+    orders = section(admin.get(f"/admin/customers/{buyer.user.id}"), "Orders")
+    assert len(orders.select("tbody tr")) == 5
+    assert orders.find("a", string="All 6 orders")["href"] == \
+        f"/admin/orders?user_id={buyer.user.id}"
+    page = admin.get("/admin/orders", status=400, user_id="me")
+    assert "user id: Not a valid integer." in text_of(page)

@@ -2,20 +2,18 @@
 own whose transactions really commit: no oversell, one order per key or cart, one
 restock per cancellation, one failure per stale order with two workers."""
 import datetime as dt
-import os
-import threading
 import uuid
 
 import pytest
 import sqlalchemy as sa
 import transaction
 import webtest
-from celery._state import _set_task_join_will_block
 
 from core.config import configure
 from core.db import get_tm_session, utcnow
 from core.security import create_user, issue_access_token
 from core.tasks import TaskContext
+from core.testing import postgresql_only, race
 from plugins.catalog import inventory, services as catalog
 from plugins.catalog.models import StockMovement
 from plugins.catalog.schemas import ProductBody
@@ -25,10 +23,7 @@ from tests.conftest import app_settings, initialize
 
 from .conftest import ADDRESS, API
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("EMPORIUM_TEST_DATABASE_URL"),
-    reason="needs PostgreSQL (EMPORIUM_TEST_DATABASE_URL): SQLite runs one writer at a time, "
-           "so it cannot show a race")
+pytestmark = postgresql_only
 
 
 class Shop:
@@ -104,31 +99,6 @@ def shop(make_database, tmp_path_factory):
     registry["plugins"].load(registry["db_engine"])
     yield Shop(registry, config.make_wsgi_app())
     registry["db_engine"].dispose()
-    # Celery's eager apply() sets and restores a process-wide "inside a task" flag;
-    # threads running eager tasks at once (the order mails) can leave it set, and then
-    # every later result.get() in this process refuses to run
-    _set_task_join_will_block(False)
-
-
-def race(work, arguments):
-    """Run ``work(argument)`` for each argument in its own thread, all released at once."""
-    barrier = threading.Barrier(len(arguments))
-    results, errors = [None] * len(arguments), []
-
-    def run(index):
-        barrier.wait()
-        try:
-            results[index] = work(arguments[index])
-        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(arguments))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not errors, errors
-    return results
 
 
 def test_fifty_orders_for_ten_units_make_ten_orders(shop):

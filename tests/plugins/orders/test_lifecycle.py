@@ -15,11 +15,12 @@ ONLINE = {"shipping_address": ADDRESS, "shipping_method": "standard",
 
 
 @pytest.fixture
-def placed(buyer, red):
-    """``placed(quantity=2, body=None)``: the number of a new order of red mugs."""
+def placed(make_order, buyer, red):
+    """``placed(quantity=2, body=None)``: the number of a new order of red mugs by
+    ``buyer``, waiting for its payment."""
     def place(quantity=2, body=None):
-        buyer.add(red, quantity)
-        return buyer.place(body).json["number"]
+        return make_order(items=[(red, quantity)], customer=buyer.user,
+                          status="payment_pending", **(body or {})).number
 
     return place
 

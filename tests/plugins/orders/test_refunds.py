@@ -1,10 +1,10 @@
-"""Refunds: full or partial, by amount or by units, through the provider and the tenders,
-never more than was paid, exact to the cent."""
+"""Refunds: full or partial, by amount or by units, to the tenders first and then through
+the provider, never more than was paid, exact to the cent."""
 import pytest
 
 from core.money import Money
 
-from .conftest import ADDRESS, assert_error
+from .conftest import ADDRESS, PROBE, assert_error
 
 WITH_CARD = {"shipping_address": ADDRESS, "shipping_method": "standard",
              "payment_method": "probe_pay", "gift_card_codes": ["GC"],
@@ -16,13 +16,9 @@ def cents(value):
 
 
 @pytest.fixture
-def paid_order(buyer, red, blue, desk):
-    """A manual order for 3 red (37.50) and 1 blue (13.00), paid."""
-    buyer.add(red, 3)
-    buyer.add(blue, 1)
-    number = buyer.place().json["number"]
-    desk.act(number, "mark-paid")
-    return number
+def paid_order(make_order, red, blue):
+    """The number of a manual order for 3 red (37.50) and 1 blue (13.00), paid."""
+    return make_order(items=[(red, 3), (blue, 1)]).number
 
 
 def test_a_partial_refund_then_the_rest(paid_order, desk):
@@ -97,7 +93,7 @@ def _pay(desk, probe, number):
         assert payments.payment_succeeded(ctx, "probe_pay", f"pp_{number}") == "paid"
 
 
-def test_refunds_go_to_the_provider_first_then_to_the_tenders(buyer, red, desk, probe):
+def test_refunds_go_to_the_tenders_first_then_to_the_provider(buyer, red, desk, probe):
     probe.card("GC", 1000)
     buyer.add(red, 2)
     order = buyer.place(WITH_CARD).json
@@ -107,19 +103,56 @@ def test_refunds_go_to_the_provider_first_then_to_the_tenders(buyer, red, desk, 
         "32.88", "10.00", "22.88")
     assert probe.balance("GC") == 0
     _pay(desk, probe, number)
-    desk.act(number, "refund", {"amount": "20.00"})
-    assert probe.balance("GC") == 0
+    desk.act(number, "refund", {"amount": "20.00"})  # 10.00 to the card, 10.00 provider
+    assert probe.balance("GC") == 1000 and probe.ledger("GC") == [-1000, 1000]
     order = desk.act(number, "refund", {"amount": "5.00"}).json
-    assert probe.balance("GC") == 212 and probe.ledger("GC") == [-1000, 212]
-    assert [(r["provider_amount"], r["tenders"]) for r in order["refunds"]] == [
-        ("20.00", []),
-        ("2.88", [{"source": "checkout_probe", "code": "GC", "amount": "2.12"}])]
-    assert [p for p in probe.payments if p[0] == "refund"] == [
-        ("refund", number, "20.00"), ("refund", number, "2.88")]
-    assert ("refunded", number, "5.00") in probe.events
-    desk.act(number, "refund")
     assert probe.balance("GC") == 1000
-    assert desk.get(number).json["refunded"] == "32.88"
+    assert [(r["amount"], r["provider_amount"], r["tenders"]) for r in order["refunds"]] == [
+        ("20.00", "10.00", [{"source": "checkout_probe", "code": "GC", "amount": "10.00"}]),
+        ("5.00", "5.00", [])]
+    assert [p for p in probe.payments if p[0] == "refund"] == [
+        ("refund", number, "10.00"), ("refund", number, "5.00")]
+    assert ("refunded", number, "20.00") in probe.events
+    order = desk.act(number, "refund").json
+    assert order["refunded"] == "32.88" and order["payments"][0]["refunded"] == "22.88"
+    assert probe.payments[-1] == ("refund", number, "7.88")
+    assert probe.ledger("GC") == [-1000, 1000]
+
+
+def test_a_refund_the_card_covers_never_reaches_the_provider(buyer, red, desk, probe):
+    probe.card("GC", 1000)
+    buyer.add(red, 2)
+    number = buyer.place(WITH_CARD).json["number"]
+    _pay(desk, probe, number)
+    order = desk.act(number, "refund", {"amount": "4.00"}).json
+    [refund] = order["refunds"]
+    assert (refund["provider_amount"], refund["provider"]) == ("0.00", None)
+    assert refund["tenders"] == [{"source": "checkout_probe", "code": "GC", "amount": "4.00"}]
+    assert order["payments"][0]["refunded"] == "0.00"
+    assert [p for p in probe.payments if p[0] == "refund"] == []
+    assert probe.balance("GC") == 400 and probe.ledger("GC") == [-1000, 400]
+
+
+def test_a_refund_to_a_tender_of_a_disabled_plugin_is_refused(buyer, red, desk, probe,
+                                                              plugin_lifecycle):
+    probe.card("GC", 1000)
+    buyer.add(red, 2)
+    number = buyer.place(dict(WITH_CARD, payment_method="manual")).json["number"]
+    desk.act(number, "mark-paid")
+    plugin_lifecycle("disable", PROBE)
+    for body in ({"amount": "4.00"}, {"amount": "20.00"}, {}):
+        response = desk.act(number, "refund", body, status=409)
+        assert_error(response, 409, "tender_unavailable")
+        assert response.json["error"]["plugin"] == PROBE
+        assert PROBE in response.json["error"]["message"]
+    order = desk.get(number).json
+    assert (order["refunded"], order["refunds"], order["payments"][0]["refunded"]) == (
+        "0.00", [], "0.00")
+    assert order["status"] == "processing"
+    assert probe.balance("GC") == 0 and probe.ledger("GC") == [-1000]
+    plugin_lifecycle("enable", PROBE)
+    order = desk.act(number, "refund", {"amount": "4.00"}).json
+    assert order["refunded"] == "4.00" and probe.balance("GC") == 400
 
 
 def test_a_cancelled_unpaid_order_gives_the_gift_card_back(buyer, red, probe, stock):

@@ -40,6 +40,18 @@ def test_each_provider_has_its_time(make_buyer, red, probe, ctx, stock):
     assert "no payment within 10080 minutes" in order.history[-1].note
 
 
+def test_orders_within_a_long_deadline_do_not_hide_the_overdue_ones(make_buyer, red, probe,
+                                                                   ctx):
+    by_bank = make_buyer()
+    by_bank.add(red, 1)
+    by_bank.place({"shipping_address": ADDRESS, "shipping_method": "standard"})
+    by_card = make_buyer()
+    by_card.add(red, 1)
+    number = by_card.place(ONLINE).json["number"]
+    # one order per run: the older bank transfer, with days left, must not take the place
+    assert services.fail_stale_orders(ctx, now=later(minutes=31), limit=1) == [number]
+
+
 def test_a_paid_order_is_never_failed(buyer, red, desk, ctx, orders_settings):
     buyer.add(red, 1)
     number = buyer.place().json["number"]

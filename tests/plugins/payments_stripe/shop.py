@@ -1,7 +1,6 @@
 """A shop on a database of its own whose transactions really commit, with the Stripe
 plugin set up against localstripe and served by waitress on loopback, so that
 localstripe's signed webhooks reach it over HTTP (and threads can race in it)."""
-import threading
 import time
 import uuid
 
@@ -171,24 +170,3 @@ class Shop:
             ctx = TaskContext(self.registry, dbsession, manager,
                               self.registry["plugins"].current(), None)
             return work(ctx)
-
-
-def race(work, arguments, timeout=120):
-    """``work(argument)`` for each argument in its own thread, all released at once."""
-    barrier = threading.Barrier(len(arguments))
-    results, errors = [None] * len(arguments), []
-
-    def run(index):
-        barrier.wait()
-        try:
-            results[index] = work(arguments[index])
-        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(arguments))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not errors, errors
-    return results

@@ -3,22 +3,19 @@ its own whose transactions really commit: one Stripe event delivered many times 
 is applied once; several events, the reconciliation and refund events racing on one
 order move it once and record a refund once."""
 import datetime as dt
-import os
 
 import pytest
 import sqlalchemy as sa
 
 from core.db import utcnow
+from core.testing import postgresql_only, race
 from plugins.catalog.models import StockMovement
 from plugins.payments_stripe import services
 
-from .shop import Shop, race
+from .shop import Shop
 from .stripe_fake import body_of, make_event, sign
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("EMPORIUM_TEST_DATABASE_URL"),
-    reason="needs PostgreSQL (EMPORIUM_TEST_DATABASE_URL): SQLite runs one writer at a time, "
-           "so it cannot show a race")
+pytestmark = postgresql_only
 
 SUCCEEDED = "payment_intent.succeeded"
 WEBHOOK = "/api/v1/payments/stripe/webhook"

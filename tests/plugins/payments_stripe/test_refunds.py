@@ -96,6 +96,63 @@ def test_a_refund_while_stripe_is_down_changes_nothing(paid, desk, stripe_settin
     assert desk.get(order["number"]).json["refunded"] == "0.00"
 
 
+@pytest.fixture
+def card_order(stripe_buyer, stripe_plugin, testapp, staff, dbsession, install_plugin):
+    """An order of 25.00, 10.00 from a gift card and 15.00 to pay with Stripe:
+    (order, cards, code)."""
+    from tests.plugins.giftcards.conftest import Cards
+
+    install_plugin("giftcards")
+    cards = Cards(testapp, staff, dbsession)
+    code = cards.issue("10.00")
+    order = placed(stripe_buyer, gift_card_codes=[code])
+    assert (order["tender_total"], order["amount_due"]) == ("10.00", "15.00")
+    return order, cards, code
+
+
+@pytest.fixture
+def paid_with_a_card(card_order, stripe_plugin, testapp):
+    """``card_order`` paid at localstripe: (order, intent, cards, code)."""
+    order, cards, code = card_order
+    intent = stripe_plugin.pay(order["payment"]["client_secret"].split("_secret_")[0])
+    assert deliver(testapp, make_event(SUCCEEDED, intent)).json["outcome"] == "paid"
+    return order, intent, cards, code
+
+
+def test_a_refund_the_gift_card_covers_asks_nothing_of_stripe(paid_with_a_card, desk,
+                                                             stripe_plugin):
+    order, intent, cards, code = paid_with_a_card
+    answer = desk.act(order["number"], "refund", {"amount": "4.00"}).json
+    assert (answer["refunds"][0]["provider_amount"], answer["payments"][0]["refunded"]) == (
+        "0.00", "0.00")
+    assert cards.balance(code) == 400
+    assert stripe_plugin.refunds(intent["id"]) == []
+    # 6.00 left on the card's tender, 4.00 from Stripe
+    answer = desk.act(order["number"], "refund", {"amount": "10.00"}).json
+    assert cards.balance(code) == 1000
+    assert refunded_at_stripe(stripe_plugin, intent) == [400]
+    assert answer["payments"][0]["refunded"] == "4.00"
+
+
+def test_a_late_payment_goes_back_to_stripe_not_to_the_gift_card(
+        card_order, testapp, staff, buyer, stripe_plugin, monkeypatch):
+    from plugins.payments_stripe.provider import StripeProvider
+
+    order, cards, code = card_order
+    testapp.put_json("/api/v1/admin/plugins/orders/settings", {"refund_on_cancel": False},
+                     headers=staff.headers)
+    # cancelled without asking Stripe, as if Stripe had taken the money just after
+    monkeypatch.setattr(StripeProvider, "cancel", lambda self, order, request: None)
+    buyer.cancel(order["number"])
+    monkeypatch.undo()
+    intent = stripe_plugin.pay(order["payment"]["client_secret"].split("_secret_")[0])
+    assert deliver(testapp, make_event(SUCCEEDED, intent)).json["outcome"] == "late_refunded"
+    assert refunded_at_stripe(stripe_plugin, intent) == [1500]
+    assert cards.balance(code) == 0  # the card's 10.00 waits for staff, as the order says
+    seen = buyer.order(order["number"]).json
+    assert (seen["status"], seen["paid"], seen["refunded"]) == ("cancelled", "25.00", "15.00")
+
+
 # --- refunds made or failed at Stripe -----------------------------------------------------------
 
 
@@ -118,6 +175,20 @@ def test_a_refund_made_in_the_dashboard_is_recorded_once(paid, testapp, desk, st
     assert answer["outcome"] == "refund_known"
     assert desk.get(order["number"]).json["refunded"] == "3.00"
     assert buyer.order(order["number"]).json["status"] == "processing"
+
+
+def test_a_dashboard_refund_is_recorded_as_stripe_s_not_the_gift_card_s(
+        paid_with_a_card, testapp, desk, stripe_plugin):
+    order, intent, cards, code = paid_with_a_card
+    refund = stripe_plugin.refund(intent["id"], 300)  # in Stripe's Dashboard
+    assert deliver(testapp, make_event("refund.created", refund)).json["outcome"] == \
+        "refund_recorded"
+    seen = desk.get(order["number"]).json
+    (recorded,) = seen["refunds"]
+    assert (recorded["provider_amount"], recorded["tenders"]) == ("3.00", [])
+    assert seen["payments"][0]["refunded"] == "3.00"
+    assert cards.balance(code) == 0
+    assert refunded_at_stripe(stripe_plugin, intent) == [300]
 
 
 def test_a_refund_event_for_a_refund_of_the_shop_finds_it_known(paid, testapp, desk,

@@ -89,16 +89,12 @@ def uk(shipping):
 
 
 @pytest.fixture
-def paid_order(buyer, desk, uk):
-    """``paid_order({variant_id: quantity})``: the number of a paid order shipped with
-    "standard" to GB."""
+def paid_order(make_order, buyer, uk):
+    """``paid_order({variant_id: quantity})``: the number of a paid order of ``buyer``
+    shipped with "standard" to GB."""
     def place(items):
-        for variant_id, quantity in items.items():
-            buyer.add(variant_id, quantity)
-        number = buyer.place({"shipping_address": GB, "shipping_method": "standard"}).json[
-            "number"]
-        desk.act(number, "mark-paid")
-        return number
+        return make_order(items=list(items.items()), customer=buyer.user,
+                          shipping_address=GB, shipping_method="standard").number
 
     return place
 

@@ -1,7 +1,6 @@
 """Shipping under concurrency, on PostgreSQL, with real threads against a database of its
 own whose transactions really commit: no unit ships twice, an order moves to shipped and
 to delivered once, an area belongs to one zone however many staff create zones at once."""
-import os
 import uuid
 
 import pytest
@@ -12,18 +11,16 @@ from core.config import configure
 from core.db import get_tm_session
 from core.plugins.lifecycle import Lifecycle
 from core.security import create_user, issue_access_token
+from core.testing import postgresql_only, race
 from plugins.orders import services as orders
 from plugins.orders.models import Order, Shipment, StatusChange
 from plugins.shipping.models import ShippingArea, ShippingShipment, ShippingShipmentItem
 from tests.conftest import app_settings, initialize
-from tests.plugins.orders.test_concurrency import Shop, race
+from tests.plugins.orders.test_concurrency import Shop
 
 from .conftest import API, GB
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("EMPORIUM_TEST_DATABASE_URL"),
-    reason="needs PostgreSQL (EMPORIUM_TEST_DATABASE_URL): SQLite runs one writer at a time, "
-           "so it cannot show a race")
+pytestmark = postgresql_only
 
 
 class ShippingShop(Shop):

@@ -54,7 +54,9 @@ def test_an_order_ships_in_parts_and_is_delivered_in_parts(shipping, paid_order,
     assert second["tracking_url"] == "https://www.ups.com/track?tracknum=1Z999"
     assert [(s["carrier"], s["tracking_number"]) for s in order["shipments"]] == [
         ("UPS", "1Z999")]
-    assert len(mails("orders/order_shipped")) == 1
+    assert order["shipments"][0]["tracking_url"] == second["tracking_url"]
+    [shipped] = mails("orders/order_shipped")
+    assert "Follow it: https://www.ups.com/track?tracknum=1Z999" in shipped.body_text
     assert len(mails("shipping/shipment_sent")) == 1  # not for the last parcel
     assert (stock(red).on_hand, stock(red).reserved) == (7, 0)  # sold when paid; unchanged
 
@@ -214,7 +216,7 @@ def test_only_staff_ship(shipping, paid_order, red, testapp, customer):
 
 
 def test_the_order_desks_ship_and_deliver_keep_the_shipments_in_step(shipping, paid_order,
-                                                                    red, blue, desk):
+                                                                    red, blue, desk, mails):
     number = paid_order({red: 2, blue: 1})
     order = desk.act(number, "ship", {"carrier": "fedex", "tracking_number": "7777",
                                       "note": "all in one"}).json
@@ -223,6 +225,10 @@ def test_the_order_desks_ship_and_deliver_keep_the_shipments_in_step(shipping, p
     assert [i["quantity"] for i in shipment["items"]] == [2, 1]
     assert shipment["carrier"] == "fedex"
     assert shipment["tracking_url"] == "https://www.fedex.com/fedextrack/?trknbr=7777"
+    # the carrier's tracking page reaches the order and its shipped mail
+    assert order["shipments"][0]["tracking_url"] == shipment["tracking_url"]
+    [shipped] = mails("orders/order_shipped")
+    assert f'href="{shipment["tracking_url"]}"' in shipped.body_html
     assert order["fulfillment"]["status"] == "shipped"
     order = desk.act(number, "deliver").json
     assert order["fulfillment"]["status"] == "delivered"
