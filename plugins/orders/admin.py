@@ -18,7 +18,7 @@ from core.security import User
 
 from . import MANAGE, services
 from .models import PAYMENT_PENDING, PROCESSING, STATUSES, Order
-from .representation import order_json
+from .representation import order_json, orders_json
 from .schemas import (NoteBody, RefundBody, ReturnBody, ShipBody, StaffNoteBody,
                       StaffOrdersQuery)
 from .views import _money
@@ -160,7 +160,7 @@ def list_orders(request):
     orders, total = services.staff_orders(request.dbsession, query, query["page"],
                                           query["per_page"])
     customer = request.dbsession.get(User, query["user_id"]) if query.get("user_id") else None
-    return {"orders": [order_json(request, order, staff=True) for order in orders],
+    return {"orders": orders_json(request, orders, staff=True),
             "page": pager(request, total, query["per_page"]), "filters": shown,
             "statuses": STATUSES, "errors": {}, "customer": customer}
 

@@ -48,6 +48,8 @@ def test_the_list_searches_by_email_and_name_filters_and_sorts(signed_in, people
     tag = people["ada"].email.split("-")[1].split("@")[0]  # in these accounts' e-mails only
     assert found(q="ADA-") == [people["ada"].email]
     assert found(q="hopper") == [people["grace"].email]  # by name, any case
+    counted = signed_in.testapp.get("/admin/customers", params={"q": "hopper"})
+    assert counted.html.select_one("nav.pagination span").get_text() == "1 account"
     assert found(q="%") == [] and found(q="_") == []  # LIKE's wildcards are plain characters
     assert found(q=tag, sort="oldest") == [people[k].email for k in ("ada", "grace", "alan",
                                                                      "gone")]
