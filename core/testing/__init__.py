@@ -9,5 +9,6 @@ This module holds what a test or a conftest may want to call directly.
 """
 from .app import (JWT_SECRET, PASSWORD, DatabaseFactory, app_settings,  # noqa: F401
                   initialize, run_lifecycle)
+from .app import standalone_app  # noqa: F401
 from .concurrency import postgresql_only, race  # noqa: F401
 from .schema import schema_differences  # noqa: F401

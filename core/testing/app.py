@@ -102,3 +102,23 @@ def run_lifecycle(registry, operation, name, settings=None, **options):
             life.update_settings(name, settings)
         steps = life.run(operation, name, **options)
         return [step.as_dict() for step in steps]
+
+
+def standalone_app(database_url, mail_dir, install=(), settings=None):
+    """A whole application on ``database_url`` that commits for real, outside the
+    test's rolled-back transaction: what a race between connections needs.
+
+    Migrates, installs the default plugins and then ``install`` (storing
+    ``settings[name]`` first, if given). Returns ``(registry, wsgi_app)``; dispose
+    of ``registry["db_engine"]`` when done.
+    """
+    from core.config import configure
+
+    config = configure(app_settings(database_url, **{"emporium.mail_dir": str(mail_dir)}))
+    config.commit()
+    initialize(config)
+    registry = config.registry
+    for name in install:
+        run_lifecycle(registry, "install", name, settings=(settings or {}).get(name))
+    registry["plugins"].load(registry["db_engine"])
+    return registry, config.make_wsgi_app()

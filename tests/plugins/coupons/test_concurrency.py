@@ -11,11 +11,9 @@ import transaction
 import webtest
 
 from core.api.errors import Unprocessable
-from core.config import configure
 from core.db import get_tm_session
-from core.plugins.lifecycle import Lifecycle
 from core.security import create_user, issue_access_token
-from core.testing import postgresql_only, race
+from core.testing import postgresql_only, race, standalone_app
 from plugins.catalog import services as catalog
 from plugins.catalog.schemas import ProductBody
 from plugins.coupons import redemptions
@@ -23,7 +21,6 @@ from plugins.coupons import services as coupons
 from plugins.coupons.checkout import Applied
 from plugins.coupons.models import Coupon, CustomerUse, Redemption
 from plugins.orders.models import Order
-from tests.conftest import app_settings, initialize
 
 from .conftest import ADDRESS, API, COUPONS
 
@@ -114,17 +111,8 @@ class Shop:
 
 @pytest.fixture(scope="module")
 def shop(make_database, tmp_path_factory):
-    config = configure(app_settings(make_database(), extra_plugins=[], **{
-        "emporium.mail_dir": str(tmp_path_factory.mktemp("mail"))}))
-    config.commit()
-    initialize(config)
-    registry = config.registry
-    manager = transaction.TransactionManager(explicit=True)
-    with manager:
-        dbsession = get_tm_session(registry["dbsession_factory"], manager)
-        Lifecycle(registry["plugins"], dbsession, manager).run("install", "coupons")
-    registry["plugins"].load(registry["db_engine"])
-    yield Shop(registry, config.make_wsgi_app())
+    registry, app = standalone_app(make_database(), tmp_path_factory.mktemp("mail"), install=["coupons"])
+    yield Shop(registry, app)
     registry["db_engine"].dispose()
 
 

@@ -6,21 +6,16 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-import transaction
 import webtest
 
 from core.accounts.models import LoginAttempt
-from core.config import configure
-from core.db import get_tm_session
 from core.money import Money
-from core.plugins.lifecycle import Lifecycle
 from core.security import create_user, issue_access_token
-from core.testing import postgresql_only, race
+from core.testing import postgresql_only, race, standalone_app
 from plugins.catalog import services as catalog
 from plugins.catalog.schemas import ProductBody
 from plugins.giftcards import codes, ratelimit, services
 from plugins.giftcards.models import GiftCard, LedgerEntry
-from tests.conftest import app_settings, initialize
 
 from .conftest import ADDRESS, API
 
@@ -77,17 +72,8 @@ class Shop:
 
 @pytest.fixture(scope="module")
 def shop(make_database, tmp_path_factory):
-    config = configure(app_settings(make_database(), extra_plugins=[], **{
-        "emporium.mail_dir": str(tmp_path_factory.mktemp("mail"))}))
-    config.commit()
-    initialize(config)
-    registry = config.registry
-    manager = transaction.TransactionManager(explicit=True)
-    with manager:
-        dbsession = get_tm_session(registry["dbsession_factory"], manager)
-        Lifecycle.for_app(registry, dbsession, manager).run("install", "giftcards")
-    registry["plugins"].load(registry["db_engine"])
-    yield Shop(registry, config.make_wsgi_app())
+    registry, app = standalone_app(make_database(), tmp_path_factory.mktemp("mail"), install=["giftcards"])
+    yield Shop(registry, app)
     registry["db_engine"].dispose()
 
 

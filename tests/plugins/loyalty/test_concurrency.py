@@ -9,17 +9,14 @@ import sqlalchemy as sa
 import transaction
 import webtest
 
-from core.config import configure
 from core.db import get_tm_session, utcnow
-from core.plugins.lifecycle import Lifecycle
 from core.security import create_user, issue_access_token
 from core.tasks import TaskContext
-from core.testing import postgresql_only, race
+from core.testing import postgresql_only, race, standalone_app
 from plugins.catalog import services as catalog
 from plugins.catalog.schemas import ProductBody
 from plugins.loyalty import services
 from plugins.loyalty.models import Account, Entry
-from tests.conftest import app_settings, initialize
 
 from .conftest import ADDRESS, API, RULES
 
@@ -87,20 +84,9 @@ class Shop:
 
 @pytest.fixture(scope="module")
 def shop(make_database, tmp_path_factory):
-    config = configure(app_settings(make_database(), extra_plugins=[], **{
-        "emporium.mail_dir": str(tmp_path_factory.mktemp("mail"))}))
-    config.commit()
-    initialize(config)
-    registry = config.registry
-    manager = transaction.TransactionManager(explicit=True)
-    with manager:
-        dbsession = get_tm_session(registry["dbsession_factory"], manager)
-        life = Lifecycle(registry["plugins"], dbsession, manager)
-        life.update_settings("loyalty", RULES)
-        life.run("install", "loyalty")
-    registry["plugins"].load(registry["db_engine"])
+    registry, app = standalone_app(make_database(), tmp_path_factory.mktemp("mail"), install=["loyalty"], settings={"loyalty": RULES})
     assert registry["plugins"].current().is_enabled("loyalty")
-    yield Shop(registry, config.make_wsgi_app())
+    yield Shop(registry, app)
     registry["db_engine"].dispose()
 
 

@@ -9,17 +9,15 @@ import sqlalchemy as sa
 import transaction
 import webtest
 
-from core.config import configure
 from core.db import get_tm_session, utcnow
 from core.security import create_user, issue_access_token
 from core.tasks import TaskContext
-from core.testing import postgresql_only, race
+from core.testing import postgresql_only, race, standalone_app
 from plugins.catalog import inventory, services as catalog
 from plugins.catalog.models import StockMovement
 from plugins.catalog.schemas import ProductBody
 from plugins.orders import services
 from plugins.orders.models import Order, OrderLine
-from tests.conftest import app_settings, initialize
 
 from .conftest import ADDRESS, API
 
@@ -91,13 +89,8 @@ class Shop:
 
 @pytest.fixture(scope="module")
 def shop(make_database, tmp_path_factory):
-    config = configure(app_settings(make_database(), extra_plugins=[], **{
-        "emporium.mail_dir": str(tmp_path_factory.mktemp("mail"))}))
-    config.commit()
-    initialize(config)
-    registry = config.registry
-    registry["plugins"].load(registry["db_engine"])
-    yield Shop(registry, config.make_wsgi_app())
+    registry, app = standalone_app(make_database(), tmp_path_factory.mktemp("mail"))
+    yield Shop(registry, app)
     registry["db_engine"].dispose()
 
 

@@ -5,17 +5,12 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-import transaction
 
-from core.config import configure
-from core.db import get_tm_session
-from core.plugins.lifecycle import Lifecycle
 from core.security import create_user, issue_access_token
-from core.testing import postgresql_only, race
+from core.testing import postgresql_only, race, standalone_app
 from plugins.orders import services as orders
 from plugins.orders.models import Order, Shipment, StatusChange
 from plugins.shipping.models import ShippingArea, ShippingShipment, ShippingShipmentItem
-from tests.conftest import app_settings, initialize
 from tests.plugins.orders.test_concurrency import Shop
 
 from .conftest import API, GB
@@ -68,18 +63,8 @@ class ShippingShop(Shop):
 
 @pytest.fixture(scope="module")
 def shop(make_database, tmp_path_factory):
-    config = configure(app_settings(make_database(), extra_plugins=[], **{
-        "emporium.mail_dir": str(tmp_path_factory.mktemp("mail"))}))
-    config.commit()
-    initialize(config)
-    registry = config.registry
-    registry["plugins"].load(registry["db_engine"])
-    manager = transaction.TransactionManager(explicit=True)
-    with manager:
-        dbsession = get_tm_session(registry["dbsession_factory"], manager)
-        Lifecycle(registry["plugins"], dbsession, manager).run("install", "shipping")
-    registry["plugins"].load(registry["db_engine"])
-    shop = ShippingShop(registry, config.make_wsgi_app())
+    registry, app = standalone_app(make_database(), tmp_path_factory.mktemp("mail"), install=["shipping"])
+    shop = ShippingShop(registry, app)
     shop.staff_headers = shop.staff()
     zone = shop.post(shop.staff_headers, "/shipping/zones",
                      {"name": "UK", "areas": [{"country": "GB"}]}).json
