@@ -240,7 +240,7 @@ class Bench:
             server.stop()
         server = self.serve("emporium")
         try:
-            for endpoint in ENDPOINTS:
+            for endpoint in self.args.endpoints:
                 wanted = sorted({*CLIENTS, ORDER_CLIENTS}) if endpoint == "order" else CLIENTS
                 for clients in wanted:
                     self.measure(server, endpoint, clients, "all", every)
@@ -351,9 +351,19 @@ def parse_args(argv=None):
                         help="where the .md and .json results go")
     parser.add_argument("--processes", type=int, default=2, help="waitress processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per process")
+    parser.add_argument("--endpoints", default=",".join(ENDPOINTS),
+                        help="comma-separated, of " + ", ".join(ENDPOINTS) + " (default all; "
+                             "the baseline always runs)")
     parser.add_argument("--warmup", type=float, help="seconds (default 5, quick 1)")
     parser.add_argument("--duration", type=float, help="seconds (default 15, quick 2)")
     args = parser.parse_args(argv)
+    args.endpoints = [name.strip() for name in args.endpoints.split(",") if name.strip()]
+    unknown = sorted(set(args.endpoints) - set(ENDPOINTS))
+    if unknown or not args.endpoints:
+        parser.error(f"--endpoints: unknown {', '.join(unknown) or '(none given)'}; "
+                     f"choose from {', '.join(ENDPOINTS)}")
+    # in the table's order, whatever order they were given in
+    args.endpoints = [name for name in ENDPOINTS if name in args.endpoints]
     if args.warmup is None:
         args.warmup = 1 if args.quick else 5
     if args.duration is None:

@@ -2,7 +2,7 @@
 variants, stock and its ledger, and customers.
 
 Every row is what the application would have written for the same product (see
-``plugins.catalog.services.create_product``): ``price_min`` and ``search_text`` are
+``plugins.catalog.services.create_product``): ``price_min``, ``price_max`` and ``search_text`` are
 computed with the catalog's own functions, the catalog's trigger fills
 ``search_vector`` on COPY as on INSERT, each variant has its stock row and its
 "initial" ledger entry, each product its option (Size) and an image. Ids are given
@@ -160,9 +160,10 @@ def seed_catalog(cursor, sizes, rng, now):
 
     copy_rows(cursor, Product.__table__, (
         "id", "name", "slug", "description", "brand", "category_id", "is_active", "price_min",
-        "search_text", "created_at", "updated_at"), (
+        "price_max", "search_text", "created_at", "updated_at"), (
         (s.id, s.name, f"{'-'.join(s.name.lower().split())}-{s.id}", s.description, s.brand,
-         s.category_id, True, s.base_price, search_text(s), s.created_at, s.created_at)
+         s.category_id, True, s.base_price, s.base_price + (per - 1) * SIZE_STEP,
+         search_text(s), s.created_at, s.created_at)
         for s in specs))
     copy_rows(cursor, ProductImage.__table__, ("id", "product_id", "url", "alt", "position"), (
         (s.id, s.id, f"https://cdn.example.com/products/{s.id}.jpg", s.name, 0)

@@ -35,7 +35,7 @@ class CatalogSettings(Schema):
 
 manifest = Manifest(
     name="catalog",
-    version="1.0.0",
+    version="1.1.0",
     title="Catalog",
     summary="Categories, products with options and variants, inventory, search and import",
     default=True,

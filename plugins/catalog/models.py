@@ -1,8 +1,10 @@
 """The catalog's tables: categories, products, options, variants, stock and its ledger.
 
 Prices are integer minor units with the currency beside them (``core.money``).
-Product columns kept for speed, never set by hand: ``price_min`` (the lowest
-variant price, which the price sort reads from an index) and ``search_text``
+Product columns kept for speed, never set by hand: ``price_min`` and ``price_max``
+(the lowest and highest variant price: the price sort reads the first from an
+index, and the price filter decides most products from both without looking at
+their variants) and ``search_text``
 (the words of name, brand, description and SKUs), both kept by ``services``;
 on PostgreSQL a trigger keeps ``search_vector`` (the parsed ``search_text``,
 GIN-indexed and ranked without parsing the text again for every match).
@@ -21,6 +23,9 @@ from core.money import Money
 # indexes are partial on exactly this predicate, so they stay small and the
 # planner can use them for every public list.
 LISTED_SQL = "is_active AND price_min IS NOT NULL"
+# The public lists' sort indexes (sort name, column) and the filter columns they carry.
+LIST_SORT_COLUMNS = (("price", "price_min"), ("name", "name"), ("newest", "created_at"))
+LIST_FILTER_COLUMNS = ["category_id", "price_max", "brand"]
 # The text search configuration: language-neutral, no stemming, since a shop's
 # products are in any language and SKUs must match as typed.
 SEARCH_CONFIG = "simple"
@@ -57,6 +62,7 @@ class Product(Base):
                                                     index=True)
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     price_min: Mapped[int | None] = mapped_column(sa.BigInteger)
+    price_max: Mapped[int | None] = mapped_column(sa.BigInteger)
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
     # PostgreSQL only (a trigger fills it; NULL on SQLite); never loaded by the ORM
     search_vector: Mapped[str | None] = mapped_column(
@@ -76,11 +82,16 @@ class Product(Base):
         order_by="(Variant.position, Variant.id)")
 
     __table_args__ = (
-        sa.Index("ix_catalog_product_listed_price", "price_min", "id",
-                 postgresql_where=sa.text(LISTED_SQL), sqlite_where=sa.text(LISTED_SQL)),
-        sa.Index("ix_catalog_product_listed_name", "name", "id",
-                 postgresql_where=sa.text(LISTED_SQL), sqlite_where=sa.text(LISTED_SQL)),
-        sa.Index("ix_catalog_product_listed_newest", "created_at", "id",
+        # The sorts carry the columns of the common filters (INCLUDE, PostgreSQL) so
+        # that a page's ids come from the index alone, without a heap row per
+        # product that the filter then rejects (services.page_query).
+        *(sa.Index(f"ix_catalog_product_listed_{sort}", column, "id",
+                   postgresql_include=LIST_FILTER_COLUMNS,
+                   postgresql_where=sa.text(LISTED_SQL), sqlite_where=sa.text(LISTED_SQL))
+          for sort, column in LIST_SORT_COLUMNS),
+        # the count of a category's page, and its page where the category is small
+        sa.Index("ix_catalog_product_listed_category", "category_id", "price_min",
+                 "price_max", "id", postgresql_include=["created_at", "brand"],
                  postgresql_where=sa.text(LISTED_SQL), sqlite_where=sa.text(LISTED_SQL)),
         # GIN on PostgreSQL; on SQLite, which searches with LIKE instead (search.py),
         # an index of NULLs, kept so that both databases have the same schema

@@ -1,12 +1,14 @@
 """The JSON of products and categories, as frontends read it (see docs/catalog.md).
 
-Money is a decimal string with ``currency`` beside it. The product's relations
-must be loaded beforehand (``services.PRODUCT_LOAD``, ``ONE_PRODUCT_LOAD``): nothing
-here queries.
+Money is a decimal string with ``currency`` beside it. Products loaded with
+``loading.load_products`` are turned into JSON without a query; others read their
+relationships.
 Other plugins add fields through the ``serialize`` hook (or ``serialize_many``) with
 the kinds ``catalog.product``, ``catalog.variant`` and ``catalog.category``.
 """
 from core.money import Money
+
+from .loading import parts_of
 
 
 def _money(amount, currency):
@@ -19,11 +21,12 @@ def category_ref(category):
     return {"id": category.id, "slug": category.slug, "name": category.name}
 
 
-def variant_options(variant, names, values):
-    """``{option name: value}`` in the product's option order."""
+def variant_options(value_ids, names, values):
+    """``{option name: value}`` of a variant with these option values, in the
+    product's option order."""
     found = []
-    for link in variant.option_links:
-        option_id, value = values.get(link.value_id, (None, None))
+    for value_id in value_ids:
+        option_id, value = values.get(value_id, (None, None))
         if option_id in names:
             position, name = names[option_id]
             found.append((position, name, value))
@@ -32,14 +35,15 @@ def variant_options(variant, names, values):
 
 def product_data(product):
     """The product as a dict of plain JSON values, without other plugins' fields."""
+    parts = parts_of(product)
     names = {}  # option id -> (position index, name)
     values = {}  # value id -> (option id, value)
     options = []
-    for index, option in enumerate(product.options):
-        names[option.id] = (index, option.name)
-        options.append({"name": option.name, "values": [v.value for v in option.values]})
-        for value in option.values:
-            values[value.id] = (option.id, value.value)
+    for index, (option_id, name, option_values) in enumerate(parts.options):
+        names[option_id] = (index, name)
+        options.append({"name": name, "values": [value for _, value in option_values]})
+        for value_id, value in option_values:
+            values[value_id] = (option_id, value)
     variants = []
     for variant in product.variants:
         stock = variant.stock
@@ -47,7 +51,8 @@ def product_data(product):
         variants.append({
             "id": variant.id,
             "sku": variant.sku,
-            "options": variant_options(variant, names, values),
+            "options": variant_options(parts.variant_values.get(variant.id, ()), names,
+                                       values),
             "price": _money(variant.price, variant.currency),
             "compare_at_price": _money(variant.compare_at_price, variant.currency),
             "currency": variant.currency,
@@ -64,7 +69,7 @@ def product_data(product):
         "description": product.description or "",
         "brand": product.brand,
         "category": category_ref(product.category),
-        "images": [{"url": image.url, "alt": image.alt or ""} for image in product.images],
+        "images": [{"url": url, "alt": alt or ""} for url, alt in parts.images],
         "options": options,
         "variants": variants,
         "price": _money(cheapest.price, cheapest.currency) if cheapest else None,

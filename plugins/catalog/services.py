@@ -15,30 +15,18 @@ import unicodedata
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from core.api.errors import Conflict
 from core.db import utcnow
 from core.money import Money, exponent
 
 from . import inventory, search
+from .loading import ids_in, load_products
 from .models import (Category, Option, OptionValue, Product, ProductImage, Stock, Variant,
                      VariantOption)
 from .schemas import MAX_ID, is_slug
 
-# Everything product_data() reads, in a number of queries that does not depend on
-# how many products are loaded: the page (with the category), then the images, the
-# options with their values, and the variants with their stock and option links.
-_OPTIONS_AND_VARIANTS = (
-    selectinload(Product.options).joinedload(Option.values),
-    selectinload(Product.variants).options(joinedload(Variant.stock),
-                                           joinedload(Variant.option_links)),
-)
-PRODUCT_LOAD = (joinedload(Product.category), selectinload(Product.images),
-                *_OPTIONS_AND_VARIANTS)
-# one product: its images joined to its row as well (a page cannot join them: LIMIT)
-ONE_PRODUCT_LOAD = (joinedload(Product.category), joinedload(Product.images),
-                    *_OPTIONS_AND_VARIANTS)
 FACET_LIMIT = 100
 
 
@@ -243,7 +231,8 @@ def product_conditions(filters, dialect_name):
     """The WHERE clauses of a product list with these (resolved) filters."""
     conditions = [] if filters.include_inactive else listed()
     if filters.category_ids is not None:
-        conditions.append(Product.category_id.in_(filters.category_ids))
+        # a top category has hundreds of descendants: one array parameter, not one each
+        conditions.append(ids_in(Product.category_id, filters.category_ids, dialect_name))
     if filters.brands:
         conditions.append(Product.brand.in_(filters.brands))
     if filters.terms:
@@ -251,12 +240,14 @@ def product_conditions(filters, dialect_name):
     # one variant must satisfy the price range, the option filters and in_stock together
     variant = sa.select(Variant.id).where(Variant.product_id == Product.id)
     variant_filtered = False
-    if filters.min_price is not None:
-        variant = variant.where(Variant.price >= filters.min_price)
-        variant_filtered = True
-    if filters.max_price is not None:
-        variant = variant.where(Variant.price <= filters.max_price)
-        variant_filtered = True
+    low, high = filters.min_price, filters.max_price
+    # A product has a variant at low or more exactly when its dearest one is, and at
+    # high or less when its cheapest one is: these read the product row (and the
+    # list indexes) only. They hold whatever else is filtered, so they always apply.
+    if low is not None:
+        conditions.append(Product.price_max >= low)
+    if high is not None:
+        conditions.append(Product.price_min <= high)
     for name, values in filters.options.items():
         variant = variant.where(Variant.id.in_(
             sa.select(VariantOption.variant_id)
@@ -270,7 +261,18 @@ def product_conditions(filters, dialect_name):
         variant = variant.where(available)
         variant_filtered = True
     if variant_filtered:
+        # the same variant must also be in the price range
+        if low is not None:
+            variant = variant.where(Variant.price >= low)
+        if high is not None:
+            variant = variant.where(Variant.price <= high)
         conditions.append(variant.exists())
+    elif low is not None and high is not None:
+        # Only a product whose prices straddle the whole range needs its variants read:
+        # its cheapest one below the range and its dearest one above it.
+        in_range = variant.where(Variant.price >= low, Variant.price <= high)
+        conditions.append(sa.or_(Product.price_min >= low, Product.price_max <= high,
+                                 in_range.exists()))
     if filters.in_stock is False:
         conditions.append(~sa.select(Variant.id).where(
             Variant.product_id == Product.id, available).exists())
@@ -298,11 +300,24 @@ def _order(filters, sort, dialect_name):
     return order
 
 
-def page_query(filters, sort, page, per_page, dialect_name):
-    """The SELECT of one page of products (without the loading of their relations)."""
-    return (sa.select(Product).where(*product_conditions(filters, dialect_name))
+def page_ids(filters, sort, page, per_page, dialect_name):
+    """The SELECT of the ids of one page of products, in order.
+
+    It reads only columns the list indexes hold, so that PostgreSQL can pick a page
+    from an index alone (an index-only scan) instead of reading, for every product
+    the filters reject, its row from the table.
+    """
+    return (sa.select(Product.id).where(*product_conditions(filters, dialect_name))
             .order_by(*_order(filters, sort, dialect_name))
             .limit(per_page).offset((page - 1) * per_page))
+
+
+def page_query(filters, sort, page, per_page, dialect_name):
+    """The SELECT of one page of products (without the loading of their relations):
+    ``page_ids``, then only those rows."""
+    ids = page_ids(filters, sort, page, per_page, dialect_name).subquery()
+    return (sa.select(Product).join(ids, Product.id == ids.c.id)
+            .order_by(*_order(filters, sort, dialect_name)))
 
 
 def list_products(dbsession, filters, sort=None, page=1, per_page=20):
@@ -311,12 +326,34 @@ def list_products(dbsession, filters, sort=None, page=1, per_page=20):
     resolve_categories(dbsession, filters)
     if filters.category_ids == []:  # no such category
         return [], 0
-    conditions = product_conditions(filters, dialect_name)
-    total = dbsession.scalar(sa.select(sa.func.count()).select_from(Product).where(*conditions))
+    if _ranked(filters, sort, dialect_name):
+        return _ranked_page(dbsession, filters, page, per_page, dialect_name)
+    total = _count(dbsession, filters, dialect_name)
     if total == 0 or (page - 1) * per_page >= total:
         return [], total
-    query = page_query(filters, sort, page, per_page, dialect_name).options(*PRODUCT_LOAD)
-    return dbsession.scalars(query).unique().all(), total
+    return load_products(dbsession, page_query(filters, sort, page, per_page, dialect_name)), total
+
+
+def _count(dbsession, filters, dialect_name):
+    conditions = product_conditions(filters, dialect_name)
+    return dbsession.scalar(sa.select(sa.func.count()).select_from(Product).where(*conditions))
+
+
+def _ranked(filters, sort, dialect_name):
+    return sort is None and filters.terms and search.rank(dialect_name, filters.terms) is not None
+
+
+def _ranked_page(dbsession, filters, page, per_page, dialect_name):
+    """A page in order of relevance, and the total. Ranking reads every match from the
+    table, as counting them does: both in one pass (a window count), not two."""
+    rows = dbsession.execute(page_ids(filters, None, page, per_page, dialect_name)
+                             .add_columns(sa.func.count().over())).all()
+    if not rows:  # no match, or a page past the last one
+        return [], 0 if page == 1 else _count(dbsession, filters, dialect_name)
+    ids = [product_id for product_id, _ in rows]
+    found = {product.id: product for product in load_products(
+        dbsession, sa.select(Product).where(ids_in(Product.id, ids, dialect_name)))}
+    return [found[product_id] for product_id in ids], rows[0][1]
 
 
 def facets(dbsession, filters):
@@ -351,8 +388,9 @@ def find_product(dbsession, ref, include_inactive=False, load=True):
     if not include_inactive:
         query = query.where(Product.is_active)
     if load:
-        query = query.options(*ONE_PRODUCT_LOAD)
-    return dbsession.scalars(query).unique().one_or_none()
+        found = load_products(dbsession, query)
+        return found[0] if found else None
+    return dbsession.scalars(query).one_or_none()
 
 
 def find_variant(dbsession, variant_id):
@@ -421,6 +459,7 @@ def variant_infos(dbsession, variant_ids):
 def refresh(product):
     """Recompute the columns kept for sorting and search from the loaded variants."""
     product.price_min = min((v.price for v in product.variants), default=None)
+    product.price_max = max((v.price for v in product.variants), default=None)
     product.search_text = search.search_text(product, [v.sku for v in product.variants])
     product.updated_at = utcnow()
 

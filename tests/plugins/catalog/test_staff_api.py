@@ -60,7 +60,7 @@ def test_create_product(testapp, staff, dbsession):
         ("LIN-S-WHT", 4, None), ("LIN-M-WHT", 0, "49.90"), ("LIN-M-BLU", 1, None)]
     assert data["price"] == "39.90" and data["in_stock"] is True
     product = dbsession.get(Product, data["id"])
-    assert product.price_min == 3990
+    assert (product.price_min, product.price_max) == (3990, 4200)
     # initial stock is in the ledger
     kinds = dbsession.execute(sa.select(StockMovement.sku, StockMovement.kind,
                                         StockMovement.on_hand_change)
@@ -218,6 +218,8 @@ def test_variants(testapp, staff, dbsession):
                               headers=staff.headers).json
     assert added["options"] == {"Size": "L", "Colour": "Blue"}
     assert added["stock_available"] == 7 and added["product"]["id"] == product["id"]
+    dbsession.expire_all()
+    assert dbsession.get(Product, product["id"]).price_max == 4400
     detail = testapp.get(f"{API}/products/{product['id']}").json
     assert detail["options"][0] == {"name": "Size", "values": ["S", "M", "L"]}
 
@@ -242,7 +244,9 @@ def test_variants(testapp, staff, dbsession):
     # L is used by no variant any more: it is gone; XL is new
     assert detail["options"][0] == {"name": "Size", "values": ["S", "M", "XL"]}
     assert detail["price"] == "19.50"
-    assert dbsession.get(Product, product["id"]).price_min == 1950
+    dbsession.expire_all()
+    assert (dbsession.get(Product, product["id"]).price_min,
+            dbsession.get(Product, product["id"]).price_max) == (1950, 4200)
 
     r = testapp.patch_json(variant_url, {"sku": "LIN-M-BLU"}, headers=staff.headers, status=409)
     assert "sku" in r.json["error"]["fields"]
@@ -255,6 +259,8 @@ def test_variants(testapp, staff, dbsession):
     detail = testapp.get(f"{API}/products/{product['id']}").json
     assert detail["options"][0] == {"name": "Size", "values": ["S", "M"]}
     assert detail["price"] == "39.90"
+    dbsession.expire_all()
+    assert dbsession.get(Product, product["id"]).price_max == 4200
     testapp.get(variant_url, status=404)
     values = dbsession.scalars(sa.select(OptionValue.value).join(Option).where(
         Option.product_id == product["id"], Option.name == "Size")).all()
