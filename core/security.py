@@ -265,7 +265,14 @@ def authenticated_user(request):
     valid until it expires, and this is where such a token stops working early.
     """
     identity = request.identity
-    user = request.dbsession.get(User, identity.id) if identity is not None else None
+    return active_user(request.dbsession.get(User, identity.id) if identity is not None
+                       else None)
+
+
+def active_user(user):
+    """``user`` (a ``User`` read for the signed-in identity, or None if there is none):
+    a 401 if it is gone or deactivated, as ``authenticated_user`` answers. For code that
+    reads the user together with other rows."""
     if user is None or not user.is_active:
         raise Unauthorized(headers={"WWW-Authenticate": 'Bearer realm="emporium"'})
     return user

@@ -2,7 +2,8 @@
 
 For the orders plugin (inside its own transaction; nothing here commits):
 
-- ``current_cart(request)``: the open cart of the request's customer or guest, or None.
+- ``current_cart(request)``: the open cart of the request's customer or guest, or None;
+  ``user_and_cart(request)`` reads the signed-in customer and the items with it.
 - ``cart_for_user(dbsession, user_id)``: a customer's open cart, or None.
 - ``price_cart(dbsession, cart, currency)`` / ``request_cart(request)``: the cart's lines
   priced from the catalog right now (``cart_lines`` alone gives the lines).
@@ -29,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from core.api.errors import BadRequest, Conflict, NotFound, Unauthorized, Unprocessable
 from core.db import utcnow
 from core.money import Money
-from core.security import authenticated_user
+from core.security import User, active_user, authenticated_user
 from plugins.catalog import services as catalog
 from plugins.catalog.schemas import MAX_ID
 
@@ -149,6 +150,32 @@ def current_cart(request, lock=False):
                           limits(request).guest_cart_days, lock=lock)
 
 
+# what cart_lines reads of a cart's items, oldest first
+ITEM_COLUMNS = (CartItem.id, CartItem.variant_id, CartItem.quantity)
+
+
+def user_and_cart(request):
+    """``(user, cart, items)`` for a quote: the signed-in customer
+    (``core.security.authenticated_user``: a 401 if deactivated), their open cart or
+    None, and its items for ``cart_lines``, read together in one query; for a guest
+    ``(None, current_cart(request), None)`` (``cart_lines`` reads the items)."""
+    user_id = request_user_id(request)
+    if user_id is None:
+        return None, current_cart(request), None
+    rows = request.dbsession.execute(
+        sa.select(User, Cart, *ITEM_COLUMNS).where(User.id == user_id)
+        .outerjoin(Cart, sa.and_(Cart.user_id == User.id, Cart.status == OPEN))
+        .outerjoin(CartItem, CartItem.cart_id == Cart.id).order_by(CartItem.id)).all()
+    user = active_user(rows[0].User if rows else None)
+    return user, rows[0].Cart, items_of(rows)
+
+
+def items_of(rows):
+    """The items of rows that joined a cart's items (``ITEM_COLUMNS``) to one cart, in
+    the form ``cart_lines`` takes them (none: a cart without items, or no cart)."""
+    return [row for row in rows if row.id is not None]
+
+
 def _insert(dbsession):
     dialect = dbsession.get_bind().dialect.name
     if dialect == "postgresql":
@@ -266,17 +293,19 @@ def line_problems(info, quantity, currency=None, max_quantity=None):
     return tuple(problems)
 
 
-def cart_lines(dbsession, cart, currency=None, max_quantity=None):
+def cart_lines(dbsession, cart, currency=None, max_quantity=None, items=None):
     """The cart's items, oldest first, priced and checked against the catalog now.
 
     A fixed number of queries however many items. ``currency``: flag lines priced in
-    another currency; ``max_quantity``: flag lines above the per-line limit.
+    another currency; ``max_quantity``: flag lines above the per-line limit;
+    ``items``: the cart's items (``ITEM_COLUMNS``, oldest first) if the caller read
+    them with the cart (``user_and_cart``), else they are read here.
     """
     if cart is None or cart.id is None:
         return []
-    rows = dbsession.execute(
-        sa.select(CartItem.id, CartItem.variant_id, CartItem.quantity)
-        .where(CartItem.cart_id == cart.id).order_by(CartItem.id)).all()
+    rows = items if items is not None else dbsession.execute(
+        sa.select(*ITEM_COLUMNS).where(CartItem.cart_id == cart.id)
+        .order_by(CartItem.id)).all()
     infos = catalog.variant_infos(dbsession, [row.variant_id for row in rows])
     lines = []
     for row in rows:

@@ -78,6 +78,9 @@ class Applied:
     combinable: bool
     code_limited: bool  # the code has a usage limit of its own (a generated code)
     product_ids: frozenset | None  # the products it covers; None: every product
+    # the coupon had a total usage limit when it was read (without a lock): which lock
+    # the order takes first (redemptions.record); a change since is found under it
+    limited: bool = False
 
     def covers(self, product_id):
         return self.product_ids is None or product_id in self.product_ids
@@ -220,7 +223,8 @@ def evaluate(checkout, max_coupons):
             name=label(coupon, checkout.currency), kind=coupon.kind,
             percent_hundredths=coupon.percent_hundredths,
             amount=coupon.money(coupon.amount), combinable=coupon.combinable,
-            code_limited=code.usage_limit is not None, product_ids=covered))
+            code_limited=code.usage_limit is not None,
+            limited=coupon.usage_limit is not None, product_ids=covered))
     return applied, errors
 
 

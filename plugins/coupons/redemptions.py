@@ -50,22 +50,22 @@ def _read(dbsession, coupon_id, shared=False):
 
 def _take_coupon(dbsession, item):
     """Count one use on the coupon under its lock; the coupon as it is now."""
-    limited = dbsession.scalar(sa.select(Coupon.usage_limit.is_not(None))
-                               .where(Coupon.id == item.coupon_id))
-    if not limited:
+    # no query to learn whether it has a limit: the checkout read the coupon a moment ago
+    if not item.limited:
         coupon = _read(dbsession, item.coupon_id, shared=True)
         if coupon.usage_limit is None:
             return coupon
         # staff set a limit since: count against it (rare; a deadlock with another
         # order doing the same is retried by pyramid_retry)
-    taken = dbsession.execute(
+    taken = dbsession.scalars(
         sa.update(Coupon)
         .where(Coupon.id == item.coupon_id, Coupon.usage_limit.is_not(None),
                Coupon.times_used < Coupon.usage_limit)
         .values(times_used=Coupon.times_used + 1)
-        .execution_options(synchronize_session=False)).rowcount
-    if taken:
-        return _read(dbsession, item.coupon_id)
+        .returning(Coupon)
+        .execution_options(synchronize_session=False, populate_existing=True)).one_or_none()
+    if taken is not None:
+        return taken
     coupon = _read(dbsession, item.coupon_id, shared=True)
     if coupon.usage_limit is not None:
         raise _refuse(item.sent, "limit_reached", f"The coupon {item.sent} has been used up "

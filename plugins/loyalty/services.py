@@ -18,6 +18,7 @@ import dataclasses
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from core.api.errors import NotFound, Unprocessable
 from core.db import utcnow
@@ -29,6 +30,17 @@ from .models import (ADJUSTED, EARNED, EXPIRED, REDEEMED, RETURNED, REVERSED, Ac
                      Entry)
 
 NAME = "loyalty"
+# dbsession.info: {order id: {kind: points}} of the orders placed in this session, whose
+# every ledger row was written by it, so their JSON needs no query to show them
+PLACED = "loyalty.placed_orders"
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+@sa.event.listens_for(Session, "after_commit")
+def _forget_placed(session, *_):
+    # the counts hold for this transaction only: a rolled-back savepoint may have taken
+    # rows back, another transaction may add rows
+    session.info.pop(PLACED, None)
 
 
 # --- the rules and the arithmetic ------------------------------------------------------------
@@ -154,6 +166,9 @@ def _move(dbsession, user_id, points, kind, *, now=None, order_id=None, expires_
                   staff_id=staff_id, created_at=now)
     dbsession.add(entry)
     dbsession.flush()
+    placed = dbsession.info.get(PLACED, {}).get(order_id)
+    if placed is not None:
+        placed[kind] = placed.get(kind, 0) + abs(points)
     return entry
 
 
@@ -190,6 +205,8 @@ def loyalty_tender_total(order):
 
 def redeem(dbsession, order, rules):
     """Debit the points of the order's loyalty tender (in the placing transaction)."""
+    # a new order: no ledger row has its id yet; from here on they are counted as written
+    dbsession.info.setdefault(PLACED, {})[order.id] = {}
     for tender in order.tenders:
         if tender.source != NAME:
             continue
@@ -270,12 +287,15 @@ def order_summary(dbsession, order):
 
 
 def order_summaries(dbsession, order_ids):
-    """``{order id: the points it moved}`` for several orders, in one query."""
-    done = {order_id: {} for order_id in order_ids}
-    if order_ids:
+    """``{order id: the points it moved}`` for several orders, in one query (none for
+    orders placed in this session: what they moved was counted as it was written)."""
+    placed = dbsession.info.get(PLACED, {})
+    done = {order_id: dict(placed.get(order_id, {})) for order_id in order_ids}
+    unknown = {order_id for order_id in order_ids if order_id not in placed}
+    if unknown:
         rows = dbsession.execute(
             sa.select(Entry.order_id, Entry.kind, sa.func.sum(Entry.points))
-            .where(Entry.order_id.in_(set(order_ids))).group_by(Entry.order_id, Entry.kind))
+            .where(Entry.order_id.in_(unknown)).group_by(Entry.order_id, Entry.kind))
         for order_id, kind, total in rows:
             done[order_id][kind] = abs(int(total or 0))
     return {order_id: {"points_earned": points.get(EARNED, 0),

@@ -350,9 +350,10 @@ class Note(Base):
 class IdempotencyKey(Base):
     """An ``Idempotency-Key`` a customer placed an order with.
 
-    Inserted before the order in the same transaction: a second request with the key
-    waits on the unique index until the first commits (then finds its order) or
-    rolls back (then goes ahead itself).
+    Inserted with the order, in its transaction. A second request with the key waits
+    on the customer's cart (locked by the first, ``services.buyer``) until the first
+    commits (then finds the key and its order) or rolls back (then goes ahead itself);
+    the unique index refuses the key twice in any case.
     """
 
     __tablename__ = "orders_idempotency"
@@ -365,5 +366,7 @@ class IdempotencyKey(Base):
     order_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("orders_order.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # set on a new key, so that it is inserted in the flush that inserts its order
+    order: Mapped[Order | None] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("user_id", "key"),)

@@ -16,15 +16,16 @@ import re
 import secrets
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
+from transaction.interfaces import TransientError
 
 from core.accounts.models import Address
 from core.api.errors import APIError, BadRequest, Conflict, Unprocessable
 from core.db import utcnow
 from core.money import Money
-from core.security import authenticated_user
+from core.security import User, active_user
 from plugins.cart import services as carts
+from plugins.cart.models import OPEN as OPEN_CART, Cart
 from plugins.catalog import inventory
 
 from . import checkout as pipeline
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 # Crockford's base 32: no I, L, O or U to misread or spell a word with
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 NUMBER = re.compile(r"^[A-Z0-9-]{4,32}$")
+NUMBER_CONSTRAINT = "uq_orders_order_number"
+KEY_CONSTRAINT = "uq_orders_idempotency_user_id"
 ADDRESS_FIELDS = ("name", "phone", "line1", "line2", "city", "state", "postal_code", "country")
 
 ORDER_LOAD = (
@@ -162,19 +165,20 @@ def resolve_addresses(request, data, user):
     return data
 
 
-def run_checkout(request, cart, data, user, placing=False):
-    """The Checkout of ``cart`` (None: the request has none) for a quote or order body."""
+def run_checkout(request, cart, data, user, placing=False, items=None):
+    """The Checkout of ``cart`` (None: the request has none) for a quote or order body;
+    ``items``: its items, if read with it (``plugins.cart.services.cart_lines``)."""
     data = resolve_addresses(request, data, user)
     currency = shop_currency(request)
     cart_lines = carts.cart_lines(request.dbsession, cart, currency,
-                                  carts.limits(request).max_quantity_per_line)
+                                  carts.limits(request).max_quantity_per_line, items=items)
     return pipeline.run(request, cart, cart_lines, data, user, currency, placing=placing)
 
 
 def quote(request, data):
     """The quote of the request's cart: every phase run, nothing written."""
-    user = authenticated_user(request) if request.identity is not None else None
-    return run_checkout(request, carts.current_cart(request), data, user)
+    user, cart, items = carts.user_and_cart(request)
+    return run_checkout(request, cart, data, user, items=items)
 
 
 def checkout_failed(checkout):
@@ -204,52 +208,93 @@ def _replay(dbsession, claimed, request_hash):
     return dbsession.get(Order, claimed.order_id)
 
 
-def claim_key(dbsession, user_id, key, request_hash):
-    """``(order, None)`` if ``key`` already placed an order, else ``(None, claim_id)``.
+class KeyTaken(TransientError):
+    """Another request placed an order with the same Idempotency-Key meanwhile: retryable,
+    so that the request runs again and answers that order."""
 
-    One INSERT ... ON CONFLICT DO NOTHING: a concurrent request holding the same key
-    makes it wait on the unique index until that request ends; then its order is
-    found (nothing was inserted), or (it failed) this request goes ahead with the key.
+
+def buyer(request, key):
+    """``(user, cart, claimed)`` for placing an order, read in one query: the signed-in
+    customer (a 401 if deactivated), their open cart under its row lock (None if there
+    is none) and their ``IdempotencyKey`` ``key`` (None if new).
+
+    The cart's lock is what two requests with the same key wait on: the second reads
+    again once the first ends, and finds the cart ordered and the key with its order
+    (or, the first failed, the cart as it was and no key). The cart's items are read
+    after the lock, in a statement of their own: a row that waited for a lock is read
+    again, but the other rows of its query are not, and items added meanwhile would
+    be missed.
     """
-    claim_id = dbsession.execute(
-        _insert(dbsession)(IdempotencyKey.__table__)
-        .values(user_id=user_id, key=key, request_hash=request_hash, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["user_id", "key"])
-        .returning(IdempotencyKey.__table__.c.id)).scalar_one_or_none()
-    if claim_id is not None:
-        return None, claim_id
-    claimed = dbsession.scalars(sa.select(IdempotencyKey).where(
-        IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)).one_or_none()
-    if claimed is None:  # cannot happen while the unique constraint holds
-        raise Conflict("Another request with this Idempotency-Key is running; try again.",
-                       code="idempotency_key_in_use")
-    return _replay(dbsession, claimed, request_hash), None
-
-
-def _insert(dbsession):
-    dialect = dbsession.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+    user_id = request.identity.id
+    claim = sa.and_(IdempotencyKey.user_id == User.id, IdempotencyKey.key == key)
+    row = request.dbsession.execute(
+        sa.select(User, Cart, IdempotencyKey).where(User.id == user_id)
+        .join(Cart, sa.and_(Cart.user_id == User.id, Cart.status == OPEN_CART))
+        .outerjoin(IdempotencyKey, claim)
+        # FOR UPDATE cannot take the nullable side of an outer join: without an open
+        # cart, a second query reads the user and the key
+        .with_for_update(of=Cart).execution_options(populate_existing=True)).first()
+    if row is None:
+        row = request.dbsession.execute(
+            sa.select(User, sa.null().label("Cart"), IdempotencyKey)
+            .where(User.id == user_id).outerjoin(IdempotencyKey, claim)).first()
+    return active_user(row.User if row is not None else None), row.Cart, row.IdempotencyKey
 
 
 # --- placing an order ---------------------------------------------------------------------
 
 
-def new_number(dbsession, prefix):
-    """A free order number: the prefix and 8 random characters (40 bits)."""
-    for _ in range(10):
-        chars = "".join(secrets.choice(ALPHABET) for _ in range(8))
-        number = f"{prefix}{chars[:4]}-{chars[4:]}"
-        taken = dbsession.scalar(sa.select(Order.id).where(Order.number == number))
-        if taken is None:
-            return number
-    raise RuntimeError("no free order number after 10 tries")
+class NumberTaken(TransientError):
+    """The random order number is another order's (with a million orders placed, about
+    one new order in a million): retryable, so that the request (or task) runs again
+    and draws another."""
 
 
-def _write_order(request, checkout, user, cart, provider):
+def new_number(prefix):
+    """An order number: the prefix and 8 random characters (40 bits). Not checked
+    against the table first (a query on every order): the unique index refuses a
+    number drawn twice, and ``_insert_order`` turns that into ``NumberTaken``."""
+    chars = "".join(secrets.choice(ALPHABET) for _ in range(8))
+    return f"{prefix}{chars[:4]}-{chars[4:]}"
+
+
+def _constraint(exc):
+    """The name of the unique constraint ``exc`` (an IntegrityError) broke, if known."""
+    name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    if name is None:  # SQLite names the columns: "UNIQUE constraint failed: t.a, t.b"
+        message = str(exc.orig)
+        if "orders_order.number" in message:
+            name = NUMBER_CONSTRAINT
+        elif "orders_idempotency.user_id" in message:
+            name = KEY_CONSTRAINT
+    return name
+
+
+def _insert_order(dbsession, order, user_id, key, request_hash):
+    """Insert the order, its rows and its Idempotency-Key in one flush. A unique index
+    that refuses the number or the key makes the request run again (``NumberTaken``,
+    ``KeyTaken``): with a new number, or to answer the order of the key."""
+    dbsession.add(order)
+    dbsession.add(IdempotencyKey(user_id=user_id, key=key, request_hash=request_hash,
+                                 order=order, created_at=utcnow()))
+    try:
+        dbsession.flush()
+    except sa.exc.IntegrityError as exc:
+        constraint = _constraint(exc)
+        if constraint == NUMBER_CONSTRAINT:
+            raise NumberTaken(f"order number {order.number} is taken") from exc
+        if constraint == KEY_CONSTRAINT:
+            # a request with the same key that did not wait on the same cart (the cart
+            # was merged meanwhile) got there first
+            raise KeyTaken(f"Idempotency-Key {key!r} was taken meanwhile") from exc
+        raise
+
+
+def _write_order(request, checkout, user, cart, provider, key, request_hash):
     currency = checkout.currency
     option = checkout.shipping_option
     order = Order(
-        number=new_number(request.dbsession, settings(request)["number_prefix"]),
+        number=new_number(settings(request)["number_prefix"]),
         user_id=user.id, email=user.email, cart_id=cart.id if cart is not None else None,
         status=PAYMENT_PENDING, currency=currency,
         subtotal=checkout.subtotal.amount, discount_total=checkout.discount_total.amount,
@@ -289,8 +334,7 @@ def _write_order(request, checkout, user, cart, provider):
                                   actor="customer", user_id=user.id)]
     # a new order has none of these yet: known empty, never queried
     order.payments, order.refunds, order.shipments, order.notes = [], [], [], []
-    request.dbsession.add(order)
-    request.dbsession.flush()
+    _insert_order(request.dbsession, order, user.id, key, request_hash)
     return order
 
 
@@ -317,26 +361,24 @@ def place_order(request, data, key):
     body a 422. One transaction: the order, its stock reservation, every plugin's
     redemptions (``order_placed``), the cart closed, the payment started.
     """
-    user = authenticated_user(request)
     dbsession = request.dbsession
-    placed, claim_id = claim_key(dbsession, user.id, key, body_hash(data))
-    if placed is not None:
-        return load_order(dbsession, placed), False
     # the cart's row lock: a second order from this cart waits, then finds it closed
-    cart = carts.current_cart(request, lock=True)
+    # (and, with the same key, the order of the first)
+    user, cart, claimed = buyer(request, key)
+    request_hash = body_hash(data)
+    if claimed is not None:
+        return load_order(dbsession, _replay(dbsession, claimed, request_hash)), False
     checkout = run_checkout(request, cart, data, user, placing=True)
     provider = _payment_provider(request, checkout) if not checkout.errors else None
     if checkout.errors:
         raise checkout_failed(checkout)
-    order = _write_order(request, checkout, user, cart, provider)
+    order = _write_order(request, checkout, user, cart, provider, key, request_hash)
     inventory.reserve_many(dbsession, [(line.variant_id, line.quantity)
                                        for line in order.lines],
                            reference=f"order:{order.number}")
     request.plugins.hook.order_placed(order=order, checkout=checkout, dbsession=dbsession,
                                       request=request)
     carts.mark_ordered(dbsession, cart)
-    dbsession.execute(sa.update(IdempotencyKey).where(IdempotencyKey.id == claim_id)
-                      .values(order_id=order.id).execution_options(synchronize_session=False))
     if provider is not None:
         payments.start(request, order, provider)
     else:

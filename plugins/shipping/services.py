@@ -70,12 +70,13 @@ def zone_for(dbsession, country, state=""):
     which beats the rest of the world (``*``)."""
     if not country:
         return None
-    # two queries, as every checkout asks: the candidate areas with their zones, then
-    # those zones' methods with their tiers (a zone's areas are not loaded)
+    # one query, as every checkout asks: the candidate areas (a few: the country, its
+    # regions, the rest of the world) with their zones, those zones' methods and their
+    # tiers (a zone's areas are not loaded)
     areas = dbsession.scalars(
         sa.select(ShippingArea).join(ShippingArea.zone)
         .where(ShippingArea.country.in_([country, ANYWHERE]), ShippingZone.is_active)
-        .options(contains_eager(ShippingArea.zone).selectinload(ShippingZone.methods)
+        .options(contains_eager(ShippingArea.zone).joinedload(ShippingZone.methods)
                  .joinedload(ShippingMethod.tiers))).unique().all()
     area = rates.best_area(areas, country, state)
     return area.zone if area is not None else None

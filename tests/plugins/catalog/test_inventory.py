@@ -114,7 +114,7 @@ def test_many_variants_move_at_once_in_a_fixed_number_of_statements(dbsession, m
         inventory.reserve_many(dbsession, [(small.id, 2), (medium.id, 1)], reference="order:C")
     with count_statements() as three:
         inventory.reserve_many(dbsession, [(small.id, 1), (medium.id, 1), (large.id, 4)])
-    assert len(two) == len(three) <= 5, three
+    assert len(two) == len(three) <= 3, three  # lock (PostgreSQL), UPDATE, INSERT
     assert (small.stock.reserved, medium.stock.reserved) == (3, 2)  # the ORM sees it
     done = inventory.move_many(dbsession, "commit", [(small.id, 2), (medium.id, 1)],
                                reference="order:C")

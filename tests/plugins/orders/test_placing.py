@@ -106,6 +106,29 @@ def test_a_key_whose_order_failed_can_be_used_again(buyer, red, dbsession):
     assert buyer.place(key=key).status_int == 201
 
 
+def test_a_key_taken_meanwhile_answers_the_order_it_placed(buyer, red, dbsession, stock,
+                                                           monkeypatch):
+    from plugins.orders import services
+
+    key = new_key()
+    buyer.add(red, 1)
+    first = buyer.place(key=key).json
+    buyer.add(red, 2)  # a new cart, which the key's first request never locked
+    real, calls = services.buyer, []
+
+    def missed_the_key(request, key):
+        # as if the request with the key had committed just after this one read
+        user, cart, claimed = real(request, key)
+        calls.append(claimed)
+        return user, cart, claimed if len(calls) > 1 else None
+
+    monkeypatch.setattr(services, "buyer", missed_the_key)
+    again = buyer.place(key=key, status=200)
+    # the unique index refused the key; the request ran again and found its order
+    assert again.json["number"] == first["number"] and len(calls) == 2
+    assert count(dbsession, Order) == 1 and count(dbsession, IdempotencyKey) == 1
+    assert stock(red).reserved == 1
+
 def test_a_second_order_from_the_same_cart_finds_it_ordered(buyer, red, stock):
     buyer.add(red, 1)
     buyer.place()
@@ -167,6 +190,23 @@ def test_the_order_prefix_is_a_setting(buyer, red, orders_settings):
     buyer.add(red, 1)
     assert buyer.place().json["number"].startswith("SHOP-")
 
+
+def test_a_number_drawn_twice_places_the_order_under_a_new_one(make_buyer, red, dbsession,
+                                                               monkeypatch, stock):
+    from plugins.orders import services
+
+    first = make_buyer()
+    first.add(red, 1)
+    taken = first.place().json["number"]
+    drawn = iter([taken, "EM-ABCD-EFGH"])
+    monkeypatch.setattr(services, "new_number", lambda prefix: next(drawn))
+    second = make_buyer()
+    second.add(red, 2)
+    response = second.place()
+    # the unique index refused the first draw; the request ran again with the second
+    assert response.status_int == 201 and response.json["number"] == "EM-ABCD-EFGH"
+    assert count(dbsession, Order) == 2 and count(dbsession, IdempotencyKey) == 2
+    assert stock(red).reserved == 3  # the failed attempt reserved nothing
 
 # --- with the plugins of every phase ----------------------------------------------------------
 
