@@ -51,7 +51,7 @@ class OrdersSettings(Schema):
 
 manifest = Manifest(
     name="orders",
-    version="1.0.0",
+    version="1.1.0",
     title="Orders",
     summary="Checkout, quotes, idempotent order placement, the order lifecycle, payments",
     depends=("cart",),

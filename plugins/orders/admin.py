@@ -195,10 +195,13 @@ def _move(request, order, action, post):
         body = NoteBody().load({"note": text(post, "note")})
         return services.mark_paid(request, order, user_id=user_id, note=body["note"])
     if action == "ship":
-        body = ShipBody().load({key: text(post, key)
-                                for key in ("carrier", "tracking_number", "note")})
+        form = {key: text(post, key) for key in ("carrier", "tracking_number", "note")}
+        if text(post, "tracking_url"):  # an empty field is no link, not a bad one
+            form["tracking_url"] = text(post, "tracking_url")
+        body = ShipBody().load(form)
         return services.ship(request, order, carrier=body["carrier"],
-                             tracking_number=body["tracking_number"], user_id=user_id,
+                             tracking_number=body["tracking_number"],
+                             tracking_url=body.get("tracking_url"), user_id=user_id,
                              note=body["note"])
     if action == "deliver":
         body = NoteBody().load({"note": text(post, "note")})

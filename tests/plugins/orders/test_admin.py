@@ -65,9 +65,16 @@ def test_an_order_goes_from_paid_to_shipped_delivered_returned_refunded(admin, p
     assert admin.flashes(page) == [f"Order {placed} is marked paid."]
     assert badge(page) == "processing"
     assert stock(red).on_hand == 8 and stock(red).reserved == 0  # committed: sold
-    page = act(admin, placed, "ship", carrier="DHL", tracking_number="JD0001")
+    page = act(admin, placed, "ship", carrier="DHL", tracking_number="JD0001",
+               tracking_url="javascript:alert(1)")
+    assert admin.flashes(page) and f"Order {placed}" not in admin.flashes(page)[0]
+    assert badge(page) == "processing"  # a bad link ships nothing
+    page = act(admin, placed, "ship", carrier="DHL", tracking_number="JD0001",
+               tracking_url="https://track.example.com/JD0001")
     assert admin.flashes(page) == [f"Order {placed} is shipped."]
     assert "with DHL, tracking JD0001" in text_of(page)
+    link = page.html.find("a", string="JD0001")
+    assert link is not None and link["href"] == "https://track.example.com/JD0001"
     # a move that is no longer allowed is refused in the lifecycle's words
     page = act(admin, placed, "ship")
     assert admin.flashes(page) == [f"Order {placed} is shipped; it cannot become shipped."]
